@@ -1,0 +1,45 @@
+# oura-edge: `make dev` and `make test` are the two commands; each sets up first.
+SHELL := /bin/bash
+ENV := source scripts/env &&
+STATE ?= .state
+PORT ?= 8787
+
+.PHONY: setup build build-fast dev test test-wasm test-e2e lint bench clean
+
+setup:
+	@scripts/setup
+
+# Release build (wasm-opt on): what you deploy.
+build: setup
+	@$(ENV) worker-build --release
+
+# Same, without wasm-opt: what the tests run against (1-3 s incremental).
+build-fast: setup
+	@$(ENV) worker-build --release --no-opt
+
+dev: build
+	@$(ENV) wrangler d1 migrations apply oura_db --local --persist-to $(STATE)
+	@$(ENV) wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE) \
+	  --test-scheduled --show-interactive-dev-session=false
+
+lint: setup
+	@$(ENV) cargo fmt --check
+	@$(ENV) cargo clippy --all-targets -- -D warnings
+	@$(ENV) cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+
+test-wasm: setup
+	@$(ENV) cargo test --target wasm32-unknown-unknown --test wasm
+
+test-e2e: build-fast
+	@$(ENV) cargo test --test e2e
+
+# Everything: lint, unit + in-process tests, wasm tests, end-to-end under wrangler dev.
+test: lint build-fast
+	@$(ENV) cargo test
+	@$(ENV) cargo test --target wasm32-unknown-unknown --test wasm
+
+bench: setup
+	@$(ENV) cargo bench --bench middleware_stack
+
+clean:
+	rm -rf target build $(STATE) .wrangler

@@ -1,0 +1,12 @@
+//! Route modules, one per endpoint group. Adding a group is one file here
+//! plus one line in `all`.
+
+mod favicon;
+mod health;
+
+use crate::router::RouteGroup;
+
+/// Every route group the worker serves.
+pub fn all() -> Vec<RouteGroup> {
+    vec![health::routes(), favicon::routes()]
+}

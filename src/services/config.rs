@@ -1,0 +1,144 @@
+//! Configuration from the Worker's secrets and vars, parsed once per request
+//! into typed values. Every name the worker reads is listed in `NAMES`.
+
+use crate::services::tokens::{digest, Digest};
+use std::collections::BTreeMap;
+
+/// Every secret and var the worker reads (README's configuration table).
+pub const NAMES: &[&str] = &[
+    "GRAFANA_SECRET",
+    "ADMIN_SECRET",
+    "ALLOWED_ORIGINS",
+    "ACCESS_TEAM_DOMAIN",
+    "ACCESS_AUD",
+    "OURA_CLIENT_ID",
+    "OURA_CLIENT_SECRET",
+    "OURA_SCOPES",
+    "OURA_API_BASE_URL",
+    "OURA_AUTHORIZE_URL",
+    "OURA_TOKEN_URL",
+    "OURA_DOCS_URL",
+    "OURA_WEBHOOK_CALLBACK_URL",
+    "OURA_WEBHOOK_VERIFICATION_TOKEN",
+    "OURA_WEBHOOK_SIGNING_SECRET",
+    "OURA_WEBHOOK_ALLOWED_SKEW_SECONDS",
+    "OURA_WEBHOOK_DATA_TYPES",
+    "OURA_WEBHOOK_EVENT_TYPES",
+    "MAX_QUERY_ROWS",
+    "QUERY_TIMEOUT_MS",
+    "LOG_SQL_PREVIEW",
+];
+
+/// Cloudflare Access settings; present only when both values are set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessConfig {
+    /// Team domain without scheme, e.g. `myteam.cloudflareaccess.com`.
+    pub team_domain: String,
+    /// Accepted application audience tags.
+    pub audiences: Vec<String>,
+}
+
+impl AccessConfig {
+    pub fn issuer(&self) -> String {
+        format!("https://{}", self.team_domain)
+    }
+    pub fn certs_url(&self) -> String {
+        format!("https://{}/cdn-cgi/access/certs", self.team_domain)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub version: &'static str,
+    pub grafana_token: Option<Digest>,
+    pub admin_token: Option<Digest>,
+    pub allowed_origins: Vec<String>,
+    pub access: Option<AccessConfig>,
+    /// Every non-empty value read, trimmed, for settings later modules parse.
+    pub raw: BTreeMap<String, String>,
+}
+
+/// The crate version, reported by `/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+impl Config {
+    /// Builds the configuration from a lookup (the Worker `Env`, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Config {
+        let raw: BTreeMap<String, String> = NAMES
+            .iter()
+            .filter_map(|name| {
+                let v = lookup(name)?;
+                let v = v.trim();
+                (!v.is_empty()).then(|| (name.to_string(), v.to_string()))
+            })
+            .collect();
+        // Tokens are compared exactly as sent, so they are not trimmed.
+        let secret = |name: &str| lookup(name).filter(|s| !s.is_empty()).map(|s| digest(&s));
+        let allowed_origins = raw
+            .get("ALLOWED_ORIGINS")
+            .map(|s| split_list(s))
+            .unwrap_or_default();
+        let access = match (raw.get("ACCESS_TEAM_DOMAIN"), raw.get("ACCESS_AUD")) {
+            (Some(domain), Some(aud)) => Some(AccessConfig {
+                team_domain: domain
+                    .trim_start_matches("https://")
+                    .trim_start_matches("http://")
+                    .trim_end_matches('/')
+                    .to_string(),
+                audiences: split_list(aud),
+            }),
+            _ => None,
+        };
+        Config {
+            version: VERSION,
+            grafana_token: secret("GRAFANA_SECRET"),
+            admin_token: secret("ADMIN_SECRET"),
+            allowed_origins,
+            access,
+            raw,
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.raw.get(name).map(String::as_str)
+    }
+}
+
+/// Comma-separated list: trimmed, empties dropped.
+pub fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_lists_and_access() {
+        let cfg = Config::from_lookup(|name| match name {
+            "ALLOWED_ORIGINS" => Some(" https://a.example , ,https://b.example".into()),
+            "ACCESS_TEAM_DOMAIN" => Some("https://team.cloudflareaccess.com/".into()),
+            "ACCESS_AUD" => Some("aud1".into()),
+            "GRAFANA_SECRET" => Some(String::new()),
+            _ => None,
+        });
+        assert_eq!(
+            cfg.allowed_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+        let access = cfg.access.unwrap();
+        assert_eq!(access.issuer(), "https://team.cloudflareaccess.com");
+        assert_eq!(access.audiences, vec!["aud1"]);
+        assert!(cfg.grafana_token.is_none(), "an empty secret is no secret");
+    }
+
+    #[test]
+    fn access_needs_both_values() {
+        let cfg = Config::from_lookup(|n| (n == "ACCESS_AUD").then(|| "x".to_string()));
+        assert!(cfg.access.is_none());
+    }
+}

@@ -1,0 +1,36 @@
+//! Everything that is not HTTP: configuration, tokens, platform bindings.
+
+pub mod access_jwt;
+pub mod auth_log;
+pub mod config;
+pub mod platform;
+pub mod tokens;
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+/// Drives a future to completion on the host. Every native platform part
+/// resolves immediately, so tests and benchmarks need no async runtime.
+/// Returns `None` if the future stays pending for a million polls (it is
+/// waiting on something that will never come).
+pub fn try_block_on<F: Future>(fut: F) -> Option<F::Output> {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..1_000_000 {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// [`try_block_on`] for tests, where a stuck future is a failed test.
+#[cfg(any(test, not(target_arch = "wasm32")))]
+#[allow(clippy::panic)]
+pub fn block_on<F: Future>(fut: F) -> F::Output {
+    match try_block_on(fut) {
+        Some(v) => v,
+        None => panic!("future never completed: it waits on something no native part provides"),
+    }
+}

@@ -1,0 +1,187 @@
+//! What the Worker gets from Cloudflare, behind small object-safe traits.
+//! `worker` adapters (wasm32) wrap the real bindings; `native` implementations
+//! (host) are real too — SQLite, in-memory KV with TTLs — and back the tests.
+
+use crate::router::{BoxFut, Tier};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::rc::Rc;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
+
+/// A binding failed: the message is for logs, never for callers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformError(pub String);
+
+impl fmt::Display for PlatformError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PlatformError {}
+
+impl PlatformError {
+    pub fn new(msg: impl Into<String>) -> PlatformError {
+        PlatformError(msg.into())
+    }
+}
+
+pub type PResult<T> = Result<T, PlatformError>;
+
+/// One row as D1 returns it: column name → JSON value.
+pub type Row = Map<String, Value>;
+
+/// D1's per-statement `meta`: what a statement cost.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryMeta {
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub changes: u64,
+    pub last_row_id: Option<i64>,
+    pub size_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryResult {
+    pub rows: Vec<Row>,
+    pub meta: QueryMeta,
+}
+
+/// A statement with its bound parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sql: String,
+    pub params: Vec<Value>,
+}
+
+impl Statement {
+    pub fn new(sql: impl Into<String>, params: Vec<Value>) -> Statement {
+        Statement {
+            sql: sql.into(),
+            params,
+        }
+    }
+}
+
+/// D1. Parameters and values are JSON: D1 lives in JavaScript's number world
+/// (integers are exact up to 2^53).
+pub trait Db {
+    fn query<'a>(&'a self, stmt: &'a Statement) -> BoxFut<'a, PResult<QueryResult>>;
+    /// Runs all statements atomically (D1 runs a batch as one transaction).
+    fn batch<'a>(&'a self, stmts: &'a [Statement]) -> BoxFut<'a, PResult<Vec<QueryResult>>>;
+}
+
+/// Workers KV.
+pub trait Kv {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFut<'a, PResult<Option<String>>>;
+    /// `ttl_seconds` below KV's minimum of 60 is raised to 60.
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl_seconds: Option<u64>,
+    ) -> BoxFut<'a, PResult<()>>;
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFut<'a, PResult<()>>;
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFut<'a, PResult<Vec<String>>>;
+}
+
+/// KV refuses TTLs under a minute; every implementation applies the same floor.
+pub const KV_MIN_TTL_SECONDS: u64 = 60;
+
+/// A Cloudflare Queue producer.
+pub trait Queue {
+    fn send<'a>(&'a self, message: &'a Value) -> BoxFut<'a, PResult<()>>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl OutRequest {
+    pub fn get(url: impl Into<String>) -> OutRequest {
+        OutRequest {
+            method: "GET".into(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl OutResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Outbound `fetch`.
+pub trait HttpClient {
+    fn send<'a>(&'a self, req: OutRequest) -> BoxFut<'a, PResult<OutResponse>>;
+}
+
+/// The three `[[ratelimits]]` bindings. `Ok(true)` means allowed.
+pub trait RateLimiter {
+    fn limit<'a>(&'a self, tier: Tier, key: &'a str) -> BoxFut<'a, PResult<bool>>;
+}
+
+/// One Analytics Engine data point.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DataPoint {
+    pub indexes: Vec<String>,
+    pub doubles: Vec<f64>,
+    pub blobs: Vec<String>,
+}
+
+/// Analytics Engine: fire and forget.
+pub trait Analytics {
+    fn write(&self, point: DataPoint) -> PResult<()>;
+}
+
+/// Cloudflare Workflows binding.
+pub trait Workflows {
+    /// Starts an instance (with `id` if given) and returns its id.
+    fn create<'a>(&'a self, id: Option<&'a str>, params: &'a Value) -> BoxFut<'a, PResult<String>>;
+    /// The instance's status object, or `None` for an unknown id.
+    fn status<'a>(&'a self, id: &'a str) -> BoxFut<'a, PResult<Option<Value>>>;
+}
+
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> f64;
+}
+
+pub trait Sleeper {
+    fn sleep(&self, ms: u64) -> BoxFut<'_, ()>;
+}
+
+/// Every binding a request may use. Cheap to clone.
+#[derive(Clone)]
+pub struct Platform {
+    pub db: Rc<dyn Db>,
+    pub kv: Rc<dyn Kv>,
+    pub queue: Rc<dyn Queue>,
+    pub http: Rc<dyn HttpClient>,
+    pub limiter: Rc<dyn RateLimiter>,
+    pub analytics: Rc<dyn Analytics>,
+    pub workflows: Rc<dyn Workflows>,
+    pub clock: Rc<dyn Clock>,
+    pub sleeper: Rc<dyn Sleeper>,
+}

@@ -1,0 +1,55 @@
+use crate::router::{BoxFut, Tier};
+use crate::services::platform::{Clock, PResult, PlatformError, RateLimiter};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Fixed-window counters per (tier, key), with the limits of `wrangler.toml`.
+/// Can be told to fail, to test that a limiter error fails open.
+pub struct WindowLimiter {
+    clock: Rc<dyn Clock>,
+    limits: HashMap<Tier, u32>,
+    counts: RefCell<HashMap<(Tier, String), (i64, u32)>>,
+    failing: Cell<bool>,
+}
+
+impl WindowLimiter {
+    /// 1, 10 and 3000 per 60 s, as the original's bindings (spec §2.2).
+    pub fn with_spec_limits(clock: Rc<dyn Clock>) -> WindowLimiter {
+        let limits = HashMap::from([(Tier::Strict, 1), (Tier::Unauth, 10), (Tier::Auth, 3000)]);
+        WindowLimiter {
+            clock,
+            limits,
+            counts: RefCell::new(HashMap::new()),
+            failing: Cell::new(false),
+        }
+    }
+
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.set(failing);
+    }
+
+    /// Forgets all counts (a new window for every key).
+    pub fn reset(&self) {
+        self.counts.borrow_mut().clear();
+    }
+}
+
+impl RateLimiter for WindowLimiter {
+    fn limit<'a>(&'a self, tier: Tier, key: &'a str) -> BoxFut<'a, PResult<bool>> {
+        Box::pin(async move {
+            if self.failing.get() {
+                return Err(PlatformError::new("rate limiter unavailable (scripted)"));
+            }
+            let window = (self.clock.now_ms() / (f64::from(Tier::PERIOD_SECONDS) * 1000.0)) as i64;
+            let limit = self.limits.get(&tier).copied().unwrap_or(u32::MAX);
+            let mut counts = self.counts.borrow_mut();
+            let slot = counts.entry((tier, key.to_string())).or_insert((window, 0));
+            if slot.0 != window {
+                *slot = (window, 0);
+            }
+            slot.1 += 1;
+            Ok(slot.1 <= limit)
+        })
+    }
+}

@@ -1,0 +1,210 @@
+//! D1 on the host: SQLite through rusqlite, with D1's habits where they
+//! matter — migrations applied in file-name order, atomic batches, no
+//! explicit transactions, integers exact only up to 2^53, JSON-shaped rows.
+
+use crate::router::BoxFut;
+use crate::services::platform::{
+    Db, PResult, PlatformError, QueryMeta, QueryResult, Row, Statement,
+};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, StatementStatus};
+use serde_json::{Number, Value};
+use std::cell::RefCell;
+use std::path::Path;
+
+/// JavaScript's largest exact integer; D1 cannot carry more.
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+pub struct SqliteDb {
+    conn: RefCell<Connection>,
+}
+
+fn err(e: impl std::fmt::Display) -> PlatformError {
+    PlatformError::new(format!("D1_ERROR: {e}"))
+}
+
+impl SqliteDb {
+    pub fn open_in_memory() -> PResult<SqliteDb> {
+        let conn = Connection::open_in_memory().map_err(err)?;
+        Ok(SqliteDb {
+            conn: RefCell::new(conn),
+        })
+    }
+
+    /// Opens an in-memory database and applies `dir/*.sql` in name order,
+    /// as `wrangler d1 migrations apply` does.
+    pub fn open_with_migrations(dir: &Path) -> PResult<SqliteDb> {
+        let db = SqliteDb::open_in_memory()?;
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| err(format!("reading {}: {e}", dir.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+        for file in files {
+            let sql = std::fs::read_to_string(&file).map_err(err)?;
+            db.exec_script(&sql)
+                .map_err(|e| err(format!("migration {}: {e}", file.display())))?;
+        }
+        Ok(db)
+    }
+
+    /// Runs several `;`-separated statements (migrations, fixtures).
+    pub fn exec_script(&self, sql: &str) -> PResult<()> {
+        self.conn.borrow().execute_batch(sql).map_err(err)
+    }
+
+    fn run(conn: &Connection, stmt: &Statement) -> PResult<QueryResult> {
+        refuse_transaction_control(&stmt.sql)?;
+        let mut prepared = conn.prepare(&stmt.sql).map_err(err)?;
+        let params = stmt
+            .params
+            .iter()
+            .map(to_sql)
+            .collect::<PResult<Vec<_>>>()?;
+        let names: Vec<String> = prepared.column_names().map(|s| s.to_string()).collect();
+        let before = conn.total_changes();
+        let mut rows = prepared
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(err)? {
+            let mut map = Row::new();
+            for (i, name) in names.iter().enumerate() {
+                map.insert(name.clone(), from_sql(row.get_ref(i).map_err(err)?));
+            }
+            out.push(map);
+        }
+        drop(rows);
+        let changes = conn.total_changes().saturating_sub(before);
+        let scanned = prepared.get_status(StatementStatus::FullscanStep) as u64;
+        let page_count: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .map_err(err)?;
+        let page_size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(err)?;
+        Ok(QueryResult {
+            meta: QueryMeta {
+                // SQLite does not count rows read the way D1 does; rows
+                // returned plus full-scan steps is a close lower bound.
+                rows_read: out.len() as u64 + scanned,
+                rows_written: changes,
+                changes,
+                last_row_id: Some(conn.last_insert_rowid()),
+                size_after: Some((page_count * page_size) as u64),
+            },
+            rows: out,
+        })
+    }
+}
+
+/// D1 rejects explicit transactions; atomicity comes from `batch`.
+fn refuse_transaction_control(sql: &str) -> PResult<()> {
+    let head = sql.trim_start().to_ascii_uppercase();
+    for word in ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"] {
+        if head.starts_with(word) {
+            return Err(err(format!(
+                "{word} is not allowed; use batch() for atomic writes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn to_sql(v: &Value) -> PResult<SqlValue> {
+    Ok(match v {
+        Value::Null => SqlValue::Null,
+        Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) if i.abs() <= MAX_SAFE_INTEGER => SqlValue::Integer(i),
+            Some(i) => return Err(err(format!("integer {i} exceeds 2^53"))),
+            None => SqlValue::Real(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => SqlValue::Text(s.clone()),
+        Value::Array(_) | Value::Object(_) => {
+            return Err(err("type not supported: bind objects as JSON text"))
+        }
+    })
+}
+
+fn from_sql(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) if i.abs() <= MAX_SAFE_INTEGER => Value::Number(i.into()),
+        // JavaScript would round it to the nearest double.
+        ValueRef::Integer(i) => Number::from_f64(i as f64).map_or(Value::Null, Value::Number),
+        ValueRef::Real(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
+        ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Array(b.iter().map(|x| Value::from(*x)).collect()),
+    }
+}
+
+impl Db for SqliteDb {
+    fn query<'a>(&'a self, stmt: &'a Statement) -> BoxFut<'a, PResult<QueryResult>> {
+        Box::pin(async move { SqliteDb::run(&self.conn.borrow(), stmt) })
+    }
+
+    fn batch<'a>(&'a self, stmts: &'a [Statement]) -> BoxFut<'a, PResult<Vec<QueryResult>>> {
+        Box::pin(async move {
+            let mut conn = self.conn.borrow_mut();
+            let tx = conn.transaction().map_err(err)?;
+            let mut results = Vec::with_capacity(stmts.len());
+            for stmt in stmts {
+                results.push(SqliteDb::run(&tx, stmt)?);
+            }
+            tx.commit().map_err(err)?;
+            Ok(results)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::block_on;
+    use serde_json::json;
+
+    fn db() -> SqliteDb {
+        let db = SqliteDb::open_in_memory().unwrap();
+        db.exec_script("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE, r REAL);")
+            .unwrap();
+        db
+    }
+
+    #[test]
+    fn rows_come_back_as_json_objects() {
+        let db = db();
+        let ins = Statement::new(
+            "INSERT INTO t (v, r) VALUES (?, ?)",
+            vec![json!("a"), json!(1.5)],
+        );
+        let r = block_on(db.query(&ins)).unwrap();
+        assert_eq!(r.meta.changes, 1);
+        let sel = Statement::new("SELECT id, v, r FROM t", vec![]);
+        let r = block_on(db.query(&sel)).unwrap();
+        assert_eq!(json!(r.rows), json!([{"id": 1, "v": "a", "r": 1.5}]));
+    }
+
+    #[test]
+    fn batches_are_atomic() {
+        let db = db();
+        let stmts = vec![
+            Statement::new("INSERT INTO t (v) VALUES ('x')", vec![]),
+            Statement::new("INSERT INTO t (v) VALUES ('x')", vec![]),
+        ];
+        assert!(block_on(db.batch(&stmts)).is_err());
+        let r = block_on(db.query(&Statement::new("SELECT COUNT(*) AS n FROM t", vec![]))).unwrap();
+        assert_eq!(r.rows[0]["n"], json!(0));
+    }
+
+    #[test]
+    fn refuses_what_d1_refuses() {
+        let db = db();
+        assert!(block_on(db.query(&Statement::new("BEGIN", vec![]))).is_err());
+        let big = Statement::new("SELECT ?", vec![json!(1_i64 << 60)]);
+        assert!(block_on(db.query(&big)).is_err());
+        let obj = Statement::new("SELECT ?", vec![json!({"a": 1})]);
+        assert!(block_on(db.query(&obj)).is_err());
+    }
+}

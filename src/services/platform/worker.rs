@@ -1,0 +1,311 @@
+//! The platform traits over the real Cloudflare bindings (wasm32 only).
+//! This file and `entry.rs` are the only places that touch `worker` types.
+
+use super::{
+    Analytics, Clock, DataPoint, Db, HttpClient, Kv, OutRequest, OutResponse, PResult, Platform,
+    PlatformError, QueryMeta, QueryResult, Queue, RateLimiter, Row, Sleeper, Statement, Workflows,
+    KV_MIN_TTL_SECONDS,
+};
+use crate::router::{BoxFut, Tier};
+use js_sys::{Object, Reflect};
+use serde_json::Value;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::{D1Database, Env};
+
+/// Binding names, as in `wrangler.toml` (the original's names, kept for drop-in upgrades).
+pub const DB_BINDING: &str = "oura_db";
+pub const KV_BINDING: &str = "OURA_CACHE";
+pub const QUEUE_BINDING: &str = "OURA_WEBHOOK_QUEUE";
+pub const WORKFLOW_BINDING: &str = "BACKFILL_WORKFLOW";
+pub const ANALYTICS_BINDING: &str = "OURA_ANALYTICS";
+
+fn perr(e: impl std::fmt::Display) -> PlatformError {
+    PlatformError::new(e.to_string())
+}
+
+fn js_err(v: JsValue) -> PlatformError {
+    PlatformError::new(
+        v.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| v.as_string())
+            .unwrap_or_else(|| format!("{v:?}")),
+    )
+}
+
+/// Builds the platform from the Worker environment. A missing binding is not
+/// an error here: the first call that needs it fails with a clear message.
+pub fn platform(env: &Env) -> Platform {
+    Platform {
+        db: Rc::new(WorkerDb(env.d1(DB_BINDING).map_err(perr))),
+        kv: Rc::new(WorkerKv(env.kv(KV_BINDING).map_err(perr))),
+        queue: Rc::new(WorkerQueue(env.queue(QUEUE_BINDING).map_err(perr))),
+        http: Rc::new(WorkerHttp),
+        limiter: Rc::new(WorkerLimiter(env.clone())),
+        analytics: Rc::new(WorkerAnalytics(
+            env.analytics_engine(ANALYTICS_BINDING).ok(),
+        )),
+        workflows: Rc::new(WorkerWorkflows(env.clone())),
+        clock: Rc::new(WorkerClock),
+        sleeper: Rc::new(WorkerSleeper),
+    }
+}
+
+fn binding<'a, T>(b: &'a Result<T, PlatformError>, name: &str) -> PResult<&'a T> {
+    b.as_ref()
+        .map_err(|e| PlatformError::new(format!("binding {name} missing or misconfigured: {e}")))
+}
+
+struct WorkerDb(Result<D1Database, PlatformError>);
+
+fn to_js(v: &Value) -> JsValue {
+    match v {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => JsValue::from_str(s),
+        other => JsValue::from_str(&other.to_string()),
+    }
+}
+
+fn prepare(db: &D1Database, stmt: &Statement) -> PResult<worker::D1PreparedStatement> {
+    let args: Vec<JsValue> = stmt.params.iter().map(to_js).collect();
+    db.prepare(stmt.sql.as_str()).bind(&args).map_err(perr)
+}
+
+fn to_result(r: &worker::D1Result) -> PResult<QueryResult> {
+    let rows: Vec<Row> = r.results::<Row>().map_err(perr)?;
+    let meta = r.meta().map_err(perr)?.map(|m| QueryMeta {
+        rows_read: m.rows_read.unwrap_or(0) as u64,
+        rows_written: m.rows_written.unwrap_or(0) as u64,
+        changes: m.changes.unwrap_or(0) as u64,
+        last_row_id: m.last_row_id,
+        size_after: m.size_after.map(|s| s as u64),
+    });
+    Ok(QueryResult {
+        rows,
+        meta: meta.unwrap_or_default(),
+    })
+}
+
+impl Db for WorkerDb {
+    fn query<'a>(&'a self, stmt: &'a Statement) -> BoxFut<'a, PResult<QueryResult>> {
+        Box::pin(async move {
+            let db = binding(&self.0, DB_BINDING)?;
+            let r = prepare(db, stmt)?.all().await.map_err(perr)?;
+            to_result(&r)
+        })
+    }
+
+    fn batch<'a>(&'a self, stmts: &'a [Statement]) -> BoxFut<'a, PResult<Vec<QueryResult>>> {
+        Box::pin(async move {
+            let db = binding(&self.0, DB_BINDING)?;
+            let prepared = stmts
+                .iter()
+                .map(|s| prepare(db, s))
+                .collect::<PResult<Vec<_>>>()?;
+            let results = db.batch(prepared).await.map_err(perr)?;
+            results.iter().map(to_result).collect()
+        })
+    }
+}
+
+struct WorkerKv(Result<worker::kv::KvStore, PlatformError>);
+
+impl Kv for WorkerKv {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFut<'a, PResult<Option<String>>> {
+        Box::pin(async move {
+            let kv = binding(&self.0, KV_BINDING)?;
+            kv.get(key).text().await.map_err(perr)
+        })
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl_seconds: Option<u64>,
+    ) -> BoxFut<'a, PResult<()>> {
+        Box::pin(async move {
+            let kv = binding(&self.0, KV_BINDING)?;
+            let mut put = kv.put(key, value).map_err(perr)?;
+            if let Some(ttl) = ttl_seconds {
+                put = put.expiration_ttl(ttl.max(KV_MIN_TTL_SECONDS));
+            }
+            put.execute().await.map_err(perr)
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFut<'a, PResult<()>> {
+        Box::pin(async move {
+            let kv = binding(&self.0, KV_BINDING)?;
+            kv.delete(key).await.map_err(perr)
+        })
+    }
+
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFut<'a, PResult<Vec<String>>> {
+        Box::pin(async move {
+            let kv = binding(&self.0, KV_BINDING)?;
+            let mut names = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut list = kv.list().prefix(prefix.to_string());
+                if let Some(c) = cursor.take() {
+                    list = list.cursor(c);
+                }
+                let page = list.execute().await.map_err(perr)?;
+                names.extend(page.keys.into_iter().map(|k| k.name));
+                match page.cursor {
+                    Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
+                    _ => return Ok(names),
+                }
+            }
+        })
+    }
+}
+
+struct WorkerQueue(Result<worker::Queue, PlatformError>);
+
+impl Queue for WorkerQueue {
+    fn send<'a>(&'a self, message: &'a Value) -> BoxFut<'a, PResult<()>> {
+        Box::pin(async move {
+            let q = binding(&self.0, QUEUE_BINDING)?;
+            q.send(message.clone()).await.map_err(perr)
+        })
+    }
+}
+
+struct WorkerHttp;
+
+impl HttpClient for WorkerHttp {
+    fn send<'a>(&'a self, req: OutRequest) -> BoxFut<'a, PResult<OutResponse>> {
+        Box::pin(async move {
+            let headers = worker::Headers::new();
+            for (k, v) in &req.headers {
+                headers.append(k, v).map_err(perr)?;
+            }
+            let mut init = worker::RequestInit::new();
+            init.with_method(worker::Method::from(req.method.clone()))
+                .with_headers(headers);
+            if let Some(body) = &req.body {
+                init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+            }
+            let request = worker::Request::new_with_init(&req.url, &init).map_err(perr)?;
+            let mut res = worker::Fetch::Request(request).send().await.map_err(perr)?;
+            let headers = res.headers().entries().collect();
+            Ok(OutResponse {
+                status: res.status_code(),
+                headers,
+                body: res.bytes().await.map_err(perr)?,
+            })
+        })
+    }
+}
+
+struct WorkerLimiter(Env);
+
+impl RateLimiter for WorkerLimiter {
+    fn limit<'a>(&'a self, tier: Tier, key: &'a str) -> BoxFut<'a, PResult<bool>> {
+        Box::pin(async move {
+            let limiter = self.0.rate_limiter(tier.binding()).map_err(perr)?;
+            let outcome = limiter.limit(key.to_string()).await.map_err(perr)?;
+            Ok(outcome.success)
+        })
+    }
+}
+
+/// Analytics Engine is optional: without the binding, points are dropped.
+struct WorkerAnalytics(Option<worker::AnalyticsEngineDataset>);
+
+impl Analytics for WorkerAnalytics {
+    fn write(&self, point: DataPoint) -> PResult<()> {
+        let Some(ds) = &self.0 else { return Ok(()) };
+        let indexes: Vec<&str> = point.indexes.iter().map(String::as_str).collect();
+        worker::AnalyticsEngineDataPointBuilder::new()
+            .indexes(indexes)
+            .doubles(point.doubles)
+            .blobs(point.blobs)
+            .write_to(ds)
+            .map_err(perr)
+    }
+}
+
+/// The Workflow binding has no workers-rs wrapper: call its methods through
+/// `Reflect` and await the promises (they are RPC promises, so resolve them).
+struct WorkerWorkflows(Env);
+
+async fn call(target: &JsValue, method: &str, args: &[JsValue]) -> PResult<JsValue> {
+    let f: js_sys::Function = Reflect::get(target, &JsValue::from_str(method))
+        .map_err(js_err)?
+        .dyn_into()
+        .map_err(|_| PlatformError::new(format!("{method} is not a function")))?;
+    let arr: js_sys::Array = args.iter().collect();
+    let out = f.apply(target, &arr).map_err(js_err)?;
+    JsFuture::from(js_sys::Promise::resolve(&out))
+        .await
+        .map_err(js_err)
+}
+
+impl WorkerWorkflows {
+    fn binding(&self) -> PResult<JsValue> {
+        let env: &JsValue = self.0.as_ref();
+        let wf = Reflect::get(env, &JsValue::from_str(WORKFLOW_BINDING)).map_err(js_err)?;
+        if wf.is_undefined() {
+            return Err(PlatformError::new(format!(
+                "binding {WORKFLOW_BINDING} missing"
+            )));
+        }
+        Ok(wf)
+    }
+}
+
+impl Workflows for WorkerWorkflows {
+    fn create<'a>(&'a self, id: Option<&'a str>, params: &'a Value) -> BoxFut<'a, PResult<String>> {
+        Box::pin(async move {
+            let wf = self.binding()?;
+            let opts = Object::new();
+            if let Some(id) = id {
+                Reflect::set(&opts, &"id".into(), &id.into()).map_err(js_err)?;
+            }
+            let params = serde_wasm_bindgen::to_value(params).map_err(perr)?;
+            Reflect::set(&opts, &"params".into(), &params).map_err(js_err)?;
+            let instance = call(&wf, "create", &[opts.into()]).await?;
+            Reflect::get(&instance, &"id".into())
+                .map_err(js_err)?
+                .as_string()
+                .ok_or_else(|| PlatformError::new("workflow instance has no id"))
+        })
+    }
+
+    fn status<'a>(&'a self, id: &'a str) -> BoxFut<'a, PResult<Option<Value>>> {
+        Box::pin(async move {
+            let wf = self.binding()?;
+            // An unknown id rejects; the runtimes word that differently, so
+            // any rejection of `get` counts as "no such instance".
+            let Ok(instance) = call(&wf, "get", &[id.into()]).await else {
+                return Ok(None);
+            };
+            let status = call(&instance, "status", &[]).await?;
+            serde_wasm_bindgen::from_value(status)
+                .map(Some)
+                .map_err(perr)
+        })
+    }
+}
+
+struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+}
+
+struct WorkerSleeper;
+
+impl Sleeper for WorkerSleeper {
+    fn sleep(&self, ms: u64) -> BoxFut<'_, ()> {
+        Box::pin(worker::Delay::from(std::time::Duration::from_millis(ms)))
+    }
+}

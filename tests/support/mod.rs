@@ -1,0 +1,80 @@
+//! Shared test harness: the real app on native platform parts (SQLite,
+//! in-memory KV, fixed clock), called in-process like Hono's `app.request()`.
+#![allow(dead_code)]
+
+use oura_edge::router::{App, AppState, Method, Req, Res};
+use oura_edge::services::block_on;
+use oura_edge::services::config::Config;
+use oura_edge::services::platform::native::NativePlatform;
+use std::collections::HashMap;
+use std::path::Path;
+use std::rc::Rc;
+
+pub const GRAFANA: &str = "grafana-test-token";
+pub const ADMIN: &str = "admin-test-token";
+pub const ORIGIN: &str = "https://grafana.example.com";
+/// 2026-01-15T12:00:00Z: tests never depend on today's date.
+pub const NOW_MS: f64 = 1_768_478_400_000.0;
+
+pub struct TestApp {
+    pub app: App,
+    pub native: NativePlatform,
+    pub vars: HashMap<String, String>,
+}
+
+pub fn migrations_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+}
+
+impl TestApp {
+    /// The production app (every route, the full stack) with test tokens.
+    pub fn new() -> TestApp {
+        TestApp::with_app(oura_edge::build_app().expect("app builds"))
+    }
+
+    pub fn with_app(app: App) -> TestApp {
+        let vars = HashMap::from([
+            ("GRAFANA_SECRET".to_string(), GRAFANA.to_string()),
+            ("ADMIN_SECRET".to_string(), ADMIN.to_string()),
+            ("ALLOWED_ORIGINS".to_string(), ORIGIN.to_string()),
+        ]);
+        TestApp {
+            app,
+            native: NativePlatform::new(migrations_dir(), NOW_MS).expect("native platform"),
+            vars,
+        }
+    }
+
+    pub fn set_var(&mut self, name: &str, value: &str) {
+        self.vars.insert(name.to_string(), value.to_string());
+    }
+
+    pub fn state(&self) -> Rc<AppState> {
+        let vars = self.vars.clone();
+        Rc::new(AppState {
+            platform: self.native.platform.clone(),
+            config: Config::from_lookup(move |n| vars.get(n).cloned()),
+        })
+    }
+
+    pub fn send(&self, req: Req) -> Res {
+        block_on(self.app.handle(req, self.state()))
+    }
+
+    pub fn get(&self, path: &str) -> Res {
+        self.send(req(Method::Get, path))
+    }
+}
+
+/// A request from a fixed client address.
+pub fn req(method: Method, path: &str) -> Req {
+    Req::new(method, path).with_header("cf-connecting-ip", "203.0.113.7")
+}
+
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+pub fn body_json(res: &Res) -> serde_json::Value {
+    res.body_json().expect("JSON body")
+}
