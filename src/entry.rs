@@ -10,8 +10,6 @@ use crate::services::platform::worker::platform;
 use std::rc::Rc;
 use worker::{event, Context, Env, MessageBatch, ScheduleContext, ScheduledEvent};
 
-pub use workflow::BackfillWorkflow;
-
 thread_local! {
     /// Built once per isolate; a build error is kept and answered as 500.
     static APP: Result<Rc<App>, String> = crate::build_app().map(Rc::new);

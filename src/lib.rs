@@ -3,6 +3,12 @@
 //! Layers: entry (wasm32 only) → [`router`] → [`middleware`] → [`routes`] →
 //! [`services`] → [`services::platform`].
 
+// A panic kills the Worker isolate: request paths return errors instead.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod middleware;
 pub mod router;
 pub mod routes;

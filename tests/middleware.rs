@@ -352,3 +352,24 @@ fn authenticated_callers_get_3000_per_minute_per_token() {
     // The admin token has its own bucket.
     assert_eq!(call(ADMIN).status, 200);
 }
+
+#[test]
+fn admin_config_shows_which_secrets_are_set_but_never_their_values() {
+    let t = app();
+    assert_eq!(
+        t.send(with_token(req(Method::Get, "/api/admin/config"), GRAFANA))
+            .status,
+        403
+    );
+    let res = t.send(with_token(req(Method::Get, "/api/admin/config"), ADMIN));
+    assert_eq!(res.status, 200);
+    let body = body_json(&res);
+    assert_eq!(body["secrets"]["GRAFANA_SECRET"], json!(true));
+    assert_eq!(body["secrets"]["OURA_CLIENT_SECRET"], json!(false));
+    assert_eq!(body["vars"]["ALLOWED_ORIGINS"], json!(ORIGIN));
+    let text = String::from_utf8(res.body).unwrap();
+    assert!(
+        !text.contains(GRAFANA) && !text.contains(ADMIN),
+        "a token leaked: {text}"
+    );
+}

@@ -37,6 +37,19 @@ pub trait Middleware {
 
 /// The rest of the chain. Not `Clone`/`Copy`, and `run` takes `self`, so the
 /// rest of the chain can be run at most once: a second call does not compile.
+///
+/// ```compile_fail
+/// use oura_edge::router::{BoxFut, Ctx, HandlerResult, Middleware, Next};
+/// struct Twice;
+/// impl Middleware for Twice {
+///     fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
+///         Box::pin(async move {
+///             let _ = next.run(cx).await;
+///             Ok(next.run(cx).await) // error: use of moved value `next`
+///         })
+///     }
+/// }
+/// ```
 pub struct Next<'a> {
     chain: &'a [Rc<dyn Middleware>],
     endpoint: &'a dyn Handler,

@@ -1,6 +1,7 @@
 //! Route modules, one per endpoint group. Adding a group is one file here
 //! plus one line in `all`.
 
+mod admin_config;
 mod favicon;
 mod health;
 
@@ -8,5 +9,5 @@ use crate::router::RouteGroup;
 
 /// Every route group the worker serves.
 pub fn all() -> Vec<RouteGroup> {
-    vec![health::routes(), favicon::routes()]
+    vec![health::routes(), favicon::routes(), admin_config::routes()]
 }

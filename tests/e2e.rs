@@ -1,0 +1,409 @@
+//! End to end: the release build under `wrangler dev` (local D1, KV, Queues,
+//! Workflows, rate limits), driven over HTTP on loopback.
+//!
+//! One instance serves every check (a start costs ~2 s and ~500 MB), so the
+//! checks run in sequence inside one test; each reports on its own and every
+//! failure is listed before the test fails. Needs `make build-fast` first
+//! (`make test` does it).
+
+use std::io::{BufRead, BufReader};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const GRAFANA: &str = "e2e-grafana-token";
+const ADMIN: &str = "e2e-admin-token";
+const ORIGIN: &str = "https://grafana.e2e.example";
+
+struct Wrangler {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<String>>,
+    _state: tempfile::TempDir,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tool(name: &str) -> Command {
+    let mut cmd = Command::new(root().join("node_modules/.bin").join(name));
+    let path = format!(
+        "{}:{}",
+        root().join("node_modules/.bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd.current_dir(root())
+        .env("PATH", path)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_LOG_PATH", root().join("target/wrangler-logs"));
+    cmd
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl Wrangler {
+    fn start() -> Wrangler {
+        assert!(
+            root().join("build/index.js").exists(),
+            "build/ is missing: run `make build-fast` (make test does)"
+        );
+        let state = tempfile::tempdir().expect("temp dir");
+        let persist = state.path().to_str().expect("utf-8 path").to_string();
+        let migrate = tool("wrangler")
+            .args([
+                "d1",
+                "migrations",
+                "apply",
+                "oura_db",
+                "--local",
+                "--persist-to",
+                &persist,
+            ])
+            .output()
+            .expect("wrangler runs");
+        assert!(
+            migrate.status.success(),
+            "migrations failed: {}",
+            String::from_utf8_lossy(&migrate.stderr)
+        );
+        let port = free_port();
+        let mut cmd = tool("wrangler");
+        cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", "0", "--persist-to", &persist])
+            .args(["--test-scheduled", "--show-interactive-dev-session=false"])
+            .args(["--var", &format!("GRAFANA_SECRET:{GRAFANA}")])
+            .args(["--var", &format!("ADMIN_SECRET:{ADMIN}")])
+            .args(["--var", &format!("ALLOWED_ORIGINS:{ORIGIN}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut child = cmd.spawn().expect("wrangler dev starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Ok(mut l) = log.lock() {
+                        l.push_str(&line);
+                        l.push('\n');
+                    }
+                }
+            });
+        }
+        let w = Wrangler {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+            _state: state,
+        };
+        w.wait_ready(Duration::from_secs(60));
+        w
+    }
+
+    /// Polls a cheap public route (not /health, whose budget is 1 a minute).
+    fn wait_ready(&self, deadline: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < deadline {
+            if let Ok(res) = ureq::get(&format!("{}/favicon.svg", self.base))
+                .timeout(Duration::from_secs(2))
+                .call()
+            {
+                if res.status() == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("wrangler dev not ready after {deadline:?}:\n{}", self.log());
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        let mut req =
+            ureq::request(method, &format!("{}{path}", self.base)).timeout(Duration::from_secs(15));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let result = match body {
+            Some(b) => req.send_bytes(b),
+            None => req.call(),
+        };
+        let res = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = res.status();
+        let headers = res
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| {
+                res.header(&n)
+                    .map(|v| (n.to_ascii_lowercase(), v.to_string()))
+            })
+            .collect();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut res.into_reader(), &mut body).expect("body");
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+impl Drop for Wrangler {
+    /// SIGINT to the wrapper (it stops its children), then sweep the group.
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+fn auth(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn assert_security_headers(r: &Reply, what: &str) {
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("x-xss-protection", "1; mode=block"),
+        ("referrer-policy", "strict-origin-when-cross-origin"),
+    ] {
+        assert_eq!(r.header(name), Some(value), "{name} on {what}");
+    }
+    assert!(
+        r.header("content-security-policy")
+            .is_some_and(|v| v.starts_with("default-src 'none'")),
+        "CSP on {what}"
+    );
+    assert_eq!(r.header("vary"), Some("Origin"), "vary on {what}");
+}
+
+fn health_is_rate_limited_per_ip(w: &Wrangler) {
+    let ip = [("cf-connecting-ip", "198.51.100.10")];
+    let first = w.send("GET", "/health", &ip, None);
+    assert_eq!(
+        first.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let body = first.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert_security_headers(&first, "200");
+    let second = w.send("GET", "/health", &ip, None);
+    assert_eq!(second.status, 429);
+    assert_eq!(second.header("retry-after"), Some("60"));
+    assert_eq!(
+        second.json()["error"],
+        "Rate limit exceeded. Max 1 request per 60 seconds."
+    );
+    assert_security_headers(&second, "429");
+}
+
+fn statuses_and_headers(w: &Wrangler) {
+    let ip = ("cf-connecting-ip", "198.51.100.20");
+    let grafana = auth(GRAFANA);
+    let admin = auth(ADMIN);
+    let anon = w.send("GET", "/api/admin/config", &[ip], None);
+    assert_eq!(anon.status, 401);
+    assert_eq!(anon.json(), serde_json::json!({"error": "Unauthorized"}));
+    assert_security_headers(&anon, "401");
+
+    let forbidden = w.send(
+        "GET",
+        "/api/admin/config",
+        &[ip, ("authorization", &grafana)],
+        None,
+    );
+    assert_eq!(forbidden.status, 403);
+    assert_eq!(forbidden.json()["error"], "Forbidden: admin token required");
+    assert_security_headers(&forbidden, "403");
+
+    let allowed = w.send(
+        "GET",
+        "/api/admin/config",
+        &[ip, ("authorization", &admin)],
+        None,
+    );
+    assert_eq!(allowed.status, 200);
+    assert_eq!(allowed.json()["secrets"]["ADMIN_SECRET"], true);
+
+    let missing = w.send(
+        "GET",
+        "/no/such/route",
+        &[ip, ("authorization", &grafana)],
+        None,
+    );
+    assert_eq!(missing.status, 404);
+    assert_security_headers(&missing, "404");
+
+    let wrong_method = w.send("POST", "/favicon.svg", &[ip], Some(b""));
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.header("allow"), Some("GET, HEAD"));
+    assert_security_headers(&wrong_method, "405");
+
+    let big = vec![b'x'; 1024 * 1024 + 1];
+    let too_large = w.send(
+        "POST",
+        "/api/sql",
+        &[ip, ("authorization", &grafana)],
+        Some(&big),
+    );
+    assert_eq!(too_large.status, 413);
+    assert_eq!(
+        too_large.json()["error"],
+        "Request body too large (max 1MB)"
+    );
+    assert_security_headers(&too_large, "413");
+
+    let head = w.send("HEAD", "/favicon.svg", &[ip], None);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+}
+
+fn cors_preflight_and_origins(w: &Wrangler) {
+    let pre = w.send(
+        "OPTIONS",
+        "/api/sql",
+        &[
+            ("origin", ORIGIN),
+            ("access-control-request-method", "POST"),
+        ],
+        None,
+    );
+    assert_eq!(pre.status, 204);
+    assert_eq!(pre.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(
+        pre.header("access-control-allow-methods"),
+        Some("GET,POST,OPTIONS")
+    );
+    let other = w.send(
+        "GET",
+        "/favicon.svg",
+        &[("origin", "https://evil.example")],
+        None,
+    );
+    assert_eq!(other.header("access-control-allow-origin"), None);
+    let allowed = w.send("GET", "/favicon.svg", &[("origin", ORIGIN)], None);
+    assert_eq!(allowed.header("access-control-allow-origin"), Some(ORIGIN));
+}
+
+fn unauth_tier_limits_the_eleventh_bad_token(w: &Wrangler) {
+    let headers = [
+        ("cf-connecting-ip", "198.51.100.30"),
+        ("authorization", "Bearer wrong"),
+    ];
+    for i in 1..=10 {
+        let r = w.send("GET", "/api/stats", &headers, None);
+        assert_eq!(r.status, 401, "bad token #{i}");
+    }
+    let limited = w.send("GET", "/api/stats", &headers, None);
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.header("retry-after"), Some("60"));
+    assert_eq!(
+        limited.json()["error"],
+        "Rate limit exceeded. Please wait before retrying."
+    );
+    assert_security_headers(&limited, "429 (unauth)");
+}
+
+/// A named check against the shared instance.
+type Check = (&'static str, fn(&Wrangler));
+
+#[test]
+fn e2e_against_wrangler_dev() {
+    let w = Wrangler::start();
+    let checks: [Check; 4] = [
+        (
+            "health is rate limited per IP",
+            health_is_rate_limited_per_ip,
+        ),
+        ("statuses and security headers", statuses_and_headers),
+        ("CORS preflight and origins", cors_preflight_and_origins),
+        (
+            "unauth tier: 429 on the 11th bad token",
+            unauth_tier_limits_the_eleventh_bad_token,
+        ),
+    ];
+    let mut failed = Vec::new();
+    for (name, check) in checks {
+        let started = Instant::now();
+        match catch_unwind(AssertUnwindSafe(|| check(&w))) {
+            Ok(()) => eprintln!("e2e ok   {name} ({} ms)", started.elapsed().as_millis()),
+            Err(_) => {
+                eprintln!("e2e FAIL {name}");
+                failed.push(name);
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "failed e2e checks: {failed:?}\n--- wrangler log ---\n{}",
+        w.log()
+    );
+}
