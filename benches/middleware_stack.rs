@@ -5,9 +5,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use oura_edge::router::{App, AppState, BoxFut, Ctx, HandlerResult, Method, Req, Res, RouteGroup};
-use oura_edge::services::block_on;
 use oura_edge::services::config::Config;
 use oura_edge::services::platform::native::NativePlatform;
+use oura_edge::services::try_block_on;
 use std::hint::black_box;
 use std::path::Path;
 use std::rc::Rc;
@@ -43,7 +43,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 // A new rate-limit window each time, so no request is limited.
                 native.clock.advance(60_000.0);
-                black_box(block_on(app.handle(req.clone(), st.clone())))
+                black_box(try_block_on(app.handle(req.clone(), st.clone())))
             })
         });
     };

@@ -127,8 +127,7 @@ mod tests {
     fn internal_errors_hide_their_cause() {
         let res = ApiError::internal("D1_ERROR: no such table: secrets").into_res();
         assert_eq!(res.status, 500);
-        let body = String::from_utf8(res.body).unwrap();
-        assert_eq!(body, r#"{"error":"Internal Server Error"}"#);
+        assert_eq!(res.body, br#"{"error":"Internal Server Error"}"#.to_vec());
     }
 
     #[test]
@@ -139,8 +138,8 @@ mod tests {
         assert_eq!(res.status, 429);
         assert_eq!(res.header("retry-after"), Some("60"));
         assert_eq!(
-            res.body_json().unwrap(),
-            serde_json::json!({"error": "slow down", "hint": "wait a minute"})
+            res.body_json().ok(),
+            Some(serde_json::json!({"error": "slow down", "hint": "wait a minute"}))
         );
     }
 }

@@ -25,13 +25,3 @@ pub fn try_block_on<F: Future>(fut: F) -> Option<F::Output> {
     }
     None
 }
-
-/// [`try_block_on`] for tests, where a stuck future is a failed test.
-#[cfg(any(test, not(target_arch = "wasm32")))]
-#[allow(clippy::panic)]
-pub fn block_on<F: Future>(fut: F) -> F::Output {
-    match try_block_on(fut) {
-        Some(v) => v,
-        None => panic!("future never completed: it waits on something no native part provides"),
-    }
-}

@@ -3,9 +3,9 @@
 #![allow(dead_code)]
 
 use oura_edge::router::{App, AppState, Method, Req, Res};
-use oura_edge::services::block_on;
 use oura_edge::services::config::Config;
 use oura_edge::services::platform::native::NativePlatform;
+use oura_edge::services::try_block_on;
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
@@ -58,7 +58,7 @@ impl TestApp {
     }
 
     pub fn send(&self, req: Req) -> Res {
-        block_on(self.app.handle(req, self.state()))
+        try_block_on(self.app.handle(req, self.state())).expect("native futures complete")
     }
 
     pub fn get(&self, path: &str) -> Res {
