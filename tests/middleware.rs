@@ -373,3 +373,20 @@ fn admin_config_shows_which_secrets_are_set_but_never_their_values() {
         "a token leaked: {text}"
     );
 }
+
+#[test]
+fn admin_config_shows_effective_values() {
+    let mut t = app();
+    t.set_var("OURA_API_BASE_URL", "http://127.0.0.1:9001");
+    let res = t.send(with_token(req(Method::Get, "/api/admin/config"), ADMIN));
+    let body = body_json(&res);
+    assert_eq!(
+        body["vars"]["OURA_API_BASE_URL"],
+        json!("http://127.0.0.1:9001")
+    );
+    assert_eq!(
+        body["vars"]["OURA_TOKEN_URL"],
+        json!("https://api.ouraring.com/oauth/token")
+    );
+    assert_eq!(body["vars"]["OURA_CLIENT_ID"], json!(null));
+}

@@ -1,6 +1,7 @@
 //! `GET /api/admin/config` (admin): the effective configuration as the
 //! worker sees it — which secrets are set (never their values), the vars,
 //! Cloudflare Access — so an operator can check a deployment in one call.
+//! Vars show their effective value: the configured one, else the default.
 
 use crate::router::{BoxFut, Ctx, HandlerResult, Res, RouteGroup};
 use crate::services::config::NAMES;
@@ -31,7 +32,7 @@ fn config(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
                 // Tokens are held as digests; an empty one counts as unset.
                 "GRAFANA_SECRET" => cfg.grafana_token.is_some().then_some(""),
                 "ADMIN_SECRET" => cfg.admin_token.is_some().then_some(""),
-                other => cfg.get(other),
+                other => cfg.get_or_default(other),
             };
             if SECRET_NAMES.contains(name) {
                 secrets.insert(name.to_string(), Value::Bool(value.is_some()));

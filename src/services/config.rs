@@ -29,6 +29,22 @@ pub const NAMES: &[&str] = &[
     "LOG_SQL_PREVIEW",
 ];
 
+/// Values used when a setting is not configured (decisions.md, spec §2.1).
+pub const DEFAULTS: &[(&str, &str)] = &[
+    ("OURA_API_BASE_URL", "https://api.ouraring.com"),
+    ("OURA_AUTHORIZE_URL", "https://cloud.ouraring.com/oauth/authorize"),
+    ("OURA_TOKEN_URL", "https://api.ouraring.com/oauth/token"),
+    ("OURA_DOCS_URL", "https://cloud.ouraring.com/v2/docs"),
+    (
+        "OURA_SCOPES",
+        "email personal daily heartrate workout tag session spo2 stress heart_health ring_configuration",
+    ),
+    ("OURA_WEBHOOK_ALLOWED_SKEW_SECONDS", "300"),
+    ("MAX_QUERY_ROWS", "50000"),
+    ("QUERY_TIMEOUT_MS", "7000"),
+    ("LOG_SQL_PREVIEW", "true"),
+];
+
 /// Cloudflare Access settings; present only when both values are set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccessConfig {
@@ -99,8 +115,15 @@ impl Config {
         }
     }
 
+    /// The configured value, if any.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.raw.get(name).map(String::as_str)
+    }
+
+    /// The configured value, else the documented default.
+    pub fn get_or_default(&self, name: &str) -> Option<&str> {
+        self.get(name)
+            .or_else(|| DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v))
     }
 }
 
@@ -140,6 +163,23 @@ mod tests {
             Some(vec!["aud1".to_string()])
         );
         assert!(cfg.grafana_token.is_none(), "an empty secret is no secret");
+    }
+
+    #[test]
+    fn defaults_fill_unset_values_only() {
+        let cfg = Config::from_lookup(|n| {
+            (n == "OURA_API_BASE_URL").then(|| "http://127.0.0.1:9".into())
+        });
+        assert_eq!(
+            cfg.get_or_default("OURA_API_BASE_URL"),
+            Some("http://127.0.0.1:9")
+        );
+        assert_eq!(
+            cfg.get_or_default("OURA_TOKEN_URL"),
+            Some("https://api.ouraring.com/oauth/token")
+        );
+        assert_eq!(cfg.get("OURA_TOKEN_URL"), None);
+        assert_eq!(cfg.get_or_default("OURA_CLIENT_ID"), None);
     }
 
     #[test]
