@@ -4,6 +4,7 @@ pub mod access_jwt;
 pub mod auth_log;
 pub mod config;
 pub mod platform;
+pub mod schema;
 pub mod time;
 pub mod tokens;
 
