@@ -44,6 +44,10 @@ impl ApiError {
     pub fn not_found() -> ApiError {
         ApiError::new(404, "Not Found")
     }
+    /// A 404 that names what was not found (unknown paths use `not_found`).
+    pub fn not_found_named(message: impl Into<String>) -> ApiError {
+        ApiError::new(404, message)
+    }
     pub fn method_not_allowed(allow: &str) -> ApiError {
         ApiError::new(405, "Method Not Allowed").with_header("allow", allow.to_string())
     }

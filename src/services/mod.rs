@@ -7,6 +7,7 @@ pub mod platform;
 pub mod schema;
 pub mod time;
 pub mod tokens;
+pub mod writer;
 
 use std::future::Future;
 use std::pin::pin;

@@ -31,22 +31,52 @@ impl SqliteDb {
         })
     }
 
-    /// Opens an in-memory database and applies `dir/*.sql` in name order,
-    /// as `wrangler d1 migrations apply` does.
+    /// Opens an in-memory database and applies every migration in `dir`.
     pub fn open_with_migrations(dir: &Path) -> PResult<SqliteDb> {
         let db = SqliteDb::open_in_memory()?;
+        db.apply_pending_migrations(dir)?;
+        Ok(db)
+    }
+
+    /// Applies `dir/*.sql` in name order, skipping names already recorded in
+    /// `d1_migrations` and recording the rest — what `wrangler d1 migrations
+    /// apply` does, so upgrades of existing databases can be tested.
+    pub fn apply_pending_migrations(&self, dir: &Path) -> PResult<Vec<String>> {
+        self.exec_script(
+            "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+             name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);",
+        )?;
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .map_err(|e| err(format!("reading {}: {e}", dir.display())))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "sql"))
             .collect();
         files.sort();
+        let mut applied = Vec::new();
         for file in files {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let conn = self.conn.borrow();
+            let done: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM d1_migrations WHERE name = ?1",
+                    [&name],
+                    |r| r.get(0),
+                )
+                .map_err(err)?;
+            if done > 0 {
+                continue;
+            }
             let sql = std::fs::read_to_string(&file).map_err(err)?;
-            db.exec_script(&sql)
-                .map_err(|e| err(format!("migration {}: {e}", file.display())))?;
+            conn.execute_batch(&sql)
+                .map_err(|e| err(format!("migration {name}: {e}")))?;
+            conn.execute("INSERT INTO d1_migrations (name) VALUES (?1)", [&name])
+                .map_err(err)?;
+            applied.push(name);
         }
-        Ok(db)
+        Ok(applied)
     }
 
     /// Runs several `;`-separated statements (migrations, fixtures).

@@ -1,0 +1,64 @@
+//! `enhanced_tag`: tags with a type code, times and comments.
+
+use super::convert::{raw, text};
+use super::{Collection, QueryMode, ReadSource};
+use crate::services::writer::{RowSet, TableSpec};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Doc {
+    id: String,
+    start_day: String,
+    end_day: Option<String>,
+    start_time: Option<String>,
+    end_time: Option<String>,
+    tag_type_code: Option<String>,
+    custom_name: Option<String>,
+    comment: Option<String>,
+}
+
+static TABLE: TableSpec = TableSpec {
+    table: "enhanced_tags",
+    key: &["id"],
+    columns: &[
+        "id",
+        "start_day",
+        "end_day",
+        "start_time",
+        "end_time",
+        "tag_type_code",
+        "custom_name",
+        "comment",
+    ],
+    stamp: None,
+    stats_day: Some("start_day"),
+};
+
+pub static COLLECTION: Collection = Collection {
+    name: "enhanced_tag",
+    api_path: "enhanced_tag",
+    aliases: &[],
+    query: QueryMode::Dates { end_exclusive: false },
+    webhook: true,
+    rows,
+    read: ReadSource::Documents,
+};
+
+fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+    let d: Doc = super::parse(doc)?;
+    out.push(
+        &TABLE,
+        vec![
+            Value::from(d.id.as_str()),
+            Value::from(d.start_day.as_str()),
+            text(&d.end_day),
+            text(&d.start_time),
+            text(&d.end_time),
+            text(&d.tag_type_code),
+            text(&d.custom_name),
+            text(&d.comment),
+        ],
+    )?;
+    raw(out, COLLECTION.name, &d.id, Some(&d.start_day), doc)
+}

@@ -1,0 +1,137 @@
+//! Every Oura collection, one module each, and the machinery written once:
+//! the registry that cron, backfill and the webhook consumer iterate, the
+//! document → rows step, and the generic read route
+//! `GET /api/oura/{collection}?start=&end=&limit=&cursor=`.
+//!
+//! Adding a collection: one file here (document type, table spec, `rows`),
+//! one line in `REGISTRY`, a migration if it needs a table, and a fixture in
+//! `tests/fixtures/oura/` — the generic test then covers it.
+
+mod convert;
+mod read;
+
+mod daily_activity;
+mod daily_cardiovascular_age;
+mod daily_readiness;
+mod daily_resilience;
+mod daily_sleep;
+mod daily_spo2;
+mod daily_stress;
+mod enhanced_tag;
+mod heartrate;
+mod personal_info;
+mod rest_mode_period;
+mod ring_battery_level;
+mod ring_configuration;
+mod session;
+mod sleep;
+mod sleep_time;
+mod tag;
+mod vo2_max;
+mod workout;
+
+pub use convert::to_utc;
+
+use crate::router::RouteGroup;
+use crate::services::writer::RowSet;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// How a collection's list endpoint is queried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryMode {
+    /// `start_date`/`end_date`; some collections treat `end_date` as exclusive.
+    Dates { end_exclusive: bool },
+    /// `start_datetime`/`end_datetime`, at most 30 days per request.
+    DateTimes,
+    /// No range: `next_token` only.
+    NextTokenOnly,
+    /// A single object, not a list.
+    Single,
+}
+
+/// Where the read route finds a collection's stored documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadSource {
+    /// The raw document store (`oura_documents`).
+    Documents,
+    /// A table whose rows are the samples themselves.
+    Table {
+        table: &'static str,
+        time_column: &'static str,
+    },
+}
+
+pub struct Collection {
+    /// Canonical name (also the webhook `data_type` and `oura_documents.collection`).
+    pub name: &'static str,
+    /// Path segment under `/v2/usercollection/` (`vO2_max`).
+    pub api_path: &'static str,
+    /// Other names that mean this collection.
+    pub aliases: &'static [&'static str],
+    pub query: QueryMode,
+    /// Oura sends webhooks for it and serves single documents by id.
+    pub webhook: bool,
+    /// One document → rows (typed tables, series, raw store).
+    pub rows: fn(&Value, &mut RowSet) -> Result<(), String>,
+    pub read: ReadSource,
+}
+
+impl std::fmt::Debug for Collection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Every collection oura-edge stores.
+pub static REGISTRY: &[&Collection] = &[
+    &daily_activity::COLLECTION,
+    &daily_cardiovascular_age::COLLECTION,
+    &daily_readiness::COLLECTION,
+    &daily_resilience::COLLECTION,
+    &daily_sleep::COLLECTION,
+    &daily_spo2::COLLECTION,
+    &daily_stress::COLLECTION,
+    &enhanced_tag::COLLECTION,
+    &heartrate::COLLECTION,
+    &personal_info::COLLECTION,
+    &rest_mode_period::COLLECTION,
+    &ring_battery_level::COLLECTION,
+    &ring_configuration::COLLECTION,
+    &session::COLLECTION,
+    &sleep::COLLECTION,
+    &sleep_time::COLLECTION,
+    &tag::COLLECTION,
+    &vo2_max::COLLECTION,
+    &workout::COLLECTION,
+];
+
+/// Finds a collection by name, API path or alias.
+pub fn find(name: &str) -> Option<&'static Collection> {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|c| c.name == name || c.api_path == name || c.aliases.contains(&name))
+}
+
+/// Deserialises a document into a collection's type, naming what is wrong.
+pub(crate) fn parse<T: DeserializeOwned>(doc: &Value) -> Result<T, String> {
+    serde_json::from_value(doc.clone()).map_err(|e| format!("unexpected document shape: {e}"))
+}
+
+/// Rows for a page of documents. A document that does not fit its type is
+/// reported with its position; the others still become rows.
+pub fn rows_for(collection: &Collection, docs: &[Value]) -> (RowSet, Vec<String>) {
+    let mut set = RowSet::default();
+    let mut errors = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
+        if let Err(e) = (collection.rows)(doc, &mut set) {
+            errors.push(format!("{} document {i}: {e}", collection.name));
+        }
+    }
+    (set, errors)
+}
+
+pub fn routes() -> RouteGroup {
+    RouteGroup::new("/api/oura").get("/{collection}", "oura_read", read::handler)
+}

@@ -1,0 +1,52 @@
+//! `rest_mode_period`: rest mode periods (open ones get their end later).
+
+use super::convert::{json_text, raw, text};
+use super::{Collection, QueryMode, ReadSource};
+use crate::services::writer::{RowSet, TableSpec};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Doc {
+    id: String,
+    start_day: String,
+    end_day: Option<String>,
+    start_time: Option<String>,
+    end_time: Option<String>,
+    episodes: Option<Value>,
+}
+
+static TABLE: TableSpec = TableSpec {
+    table: "rest_mode_periods",
+    key: &["id"],
+    columns: &["id", "start_day", "end_day", "start_time", "end_time", "episodes_json"],
+    stamp: None,
+    stats_day: Some("start_day"),
+};
+
+pub static COLLECTION: Collection = Collection {
+    name: "rest_mode_period",
+    api_path: "rest_mode_period",
+    aliases: &[],
+    query: QueryMode::Dates { end_exclusive: false },
+    webhook: true,
+    rows,
+    read: ReadSource::Documents,
+};
+
+fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+    let d: Doc = super::parse(doc)?;
+    let episodes = d.episodes.filter(Value::is_array);
+    out.push(
+        &TABLE,
+        vec![
+            Value::from(d.id.as_str()),
+            Value::from(d.start_day.as_str()),
+            text(&d.end_day),
+            text(&d.start_time),
+            text(&d.end_time),
+            json_text(&episodes),
+        ],
+    )?;
+    raw(out, COLLECTION.name, &d.id, Some(&d.start_day), doc)
+}

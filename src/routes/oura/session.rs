@@ -1,0 +1,75 @@
+//! `session`: guided sessions into `activity_logs` (type `session`, the
+//! session type as `activity_label`), with their heart-rate, HRV and motion
+//! series into `document_series`.
+
+use super::convert::{raw, real, series, text, Sample};
+use super::{Collection, QueryMode, ReadSource};
+use crate::services::writer::{RowSet, TableSpec};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Doc {
+    id: String,
+    day: Option<String>,
+    r#type: Option<String>,
+    start_datetime: Option<String>,
+    end_datetime: Option<String>,
+    mood: Option<String>,
+    heart_rate: Option<Sample>,
+    heart_rate_variability: Option<Sample>,
+    motion_count: Option<Sample>,
+}
+
+static TABLE: TableSpec = TableSpec {
+    table: "activity_logs",
+    key: &["id"],
+    columns: &[
+        "id",
+        "type",
+        "start_datetime",
+        "end_datetime",
+        "activity_label",
+        "hr_avg",
+        "mood",
+        "day",
+    ],
+    stamp: None,
+    stats_day: Some("start_datetime"),
+};
+
+pub static COLLECTION: Collection = Collection {
+    name: "session",
+    api_path: "session",
+    aliases: &[],
+    query: QueryMode::Dates { end_exclusive: false },
+    webhook: true,
+    rows,
+    read: ReadSource::Documents,
+};
+
+fn average(s: &Option<Sample>) -> Option<f64> {
+    let items: Vec<f64> = s.as_ref()?.items.iter().flatten().copied().collect();
+    (!items.is_empty()).then(|| items.iter().sum::<f64>() / items.len() as f64)
+}
+
+fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+    let d: Doc = super::parse(doc)?;
+    out.push(
+        &TABLE,
+        vec![
+            Value::from(d.id.as_str()),
+            Value::from("session"),
+            text(&d.start_datetime),
+            text(&d.end_datetime),
+            text(&d.r#type),
+            real(average(&d.heart_rate)),
+            text(&d.mood),
+            text(&d.day),
+        ],
+    )?;
+    series(out, "session.heart_rate", &d.id, &d.heart_rate)?;
+    series(out, "session.hrv", &d.id, &d.heart_rate_variability)?;
+    series(out, "session.motion_count", &d.id, &d.motion_count)?;
+    raw(out, COLLECTION.name, &d.id, d.day.as_deref(), doc)
+}

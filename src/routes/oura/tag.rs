@@ -1,0 +1,49 @@
+//! `tag` (deprecated by Oura in favour of `enhanced_tag`; still served, so stored).
+
+use super::convert::{json_text, raw, text};
+use super::{Collection, QueryMode, ReadSource};
+use crate::services::writer::{RowSet, TableSpec};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Doc {
+    id: String,
+    day: Option<String>,
+    timestamp: Option<String>,
+    text: Option<String>,
+    tags: Option<Value>,
+}
+
+static TABLE: TableSpec = TableSpec {
+    table: "tags",
+    key: &["id"],
+    columns: &["id", "day", "timestamp", "text", "tags_json"],
+    stamp: None,
+    stats_day: Some("day"),
+};
+
+pub static COLLECTION: Collection = Collection {
+    name: "tag",
+    api_path: "tag",
+    aliases: &[],
+    query: QueryMode::Dates { end_exclusive: false },
+    webhook: true,
+    rows,
+    read: ReadSource::Documents,
+};
+
+fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+    let d: Doc = super::parse(doc)?;
+    out.push(
+        &TABLE,
+        vec![
+            Value::from(d.id.as_str()),
+            text(&d.day),
+            text(&d.timestamp),
+            text(&d.text),
+            json_text(&d.tags),
+        ],
+    )?;
+    raw(out, COLLECTION.name, &d.id, d.day.as_deref(), doc)
+}
