@@ -11,4 +11,12 @@ pub const READABLE_TABLES: &[&str] = &[
     "enhanced_tags",
     "rest_mode_periods",
     "table_stats",
+    // Added by oura-edge (migrations 0011+).
+    "ring_battery_levels",
+    "ring_configurations",
+    "personal_info",
+    "tags",
+    "document_series",
+    "oura_documents",
+    "activity_met",
 ];
