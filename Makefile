@@ -3,6 +3,7 @@ SHELL := /bin/bash
 ENV := source scripts/env &&
 STATE ?= .state
 PORT ?= 8787
+SIM_PORT ?= 8788
 
 .PHONY: setup build build-fast dev test test-wasm test-e2e lint bench clean
 
@@ -17,25 +18,26 @@ build: setup
 build-fast: setup
 	@$(ENV) worker-build --release --no-opt
 
+# The worker on http://127.0.0.1:$(PORT), fed by the Oura simulator on $(SIM_PORT).
 dev: build
-	@$(ENV) wrangler d1 migrations apply oura_db --local --persist-to $(STATE)
-	@$(ENV) wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE) \
-	  --test-scheduled --show-interactive-dev-session=false
+	@STATE=$(STATE) PORT=$(PORT) SIM_PORT=$(SIM_PORT) scripts/dev
 
 lint: setup
-	@$(ENV) cargo fmt --check
-	@$(ENV) cargo clippy --all-targets -- -D warnings
+	@$(ENV) cargo fmt --all --check
+	@$(ENV) cargo clippy --workspace --all-targets -- -D warnings
 	@$(ENV) cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 
 test-wasm: setup
 	@$(ENV) cargo test --target wasm32-unknown-unknown --test wasm
 
 test-e2e: build-fast
+	@$(ENV) cargo build -p oura-sim
 	@$(ENV) cargo test --test e2e
 
 # Everything: lint, unit + in-process tests, wasm tests, end-to-end under wrangler dev.
 test: lint build-fast
-	@$(ENV) cargo test
+	@$(ENV) cargo build -p oura-sim
+	@$(ENV) cargo test --workspace
 	@$(ENV) cargo test --target wasm32-unknown-unknown --test wasm
 
 bench: setup

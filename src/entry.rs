@@ -42,7 +42,8 @@ async fn to_req(mut req: worker::Request) -> worker::Result<Req> {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     };
-    let mut out = Req::new(Method::parse(req.method().as_ref()), &target);
+    let mut out = Req::new(Method::parse(req.method().as_ref()), &target)
+        .with_origin(&url.origin().ascii_serialization());
     for (k, v) in req.headers().entries() {
         out.headers.append(&k, v);
     }

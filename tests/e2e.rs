@@ -17,6 +17,47 @@ const GRAFANA: &str = "e2e-grafana-token";
 const ADMIN: &str = "e2e-admin-token";
 const ORIGIN: &str = "https://grafana.e2e.example";
 
+/// The Oura simulator, data up to today (UTC) so "the last N days" has data.
+struct Sim {
+    child: Child,
+    base: String,
+}
+
+impl Sim {
+    fn start() -> Sim {
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root().join("target"));
+        let bin = target.join("debug/oura-sim");
+        assert!(bin.exists(), "{} is missing: run `cargo build -p oura-sim` (make test does)", bin.display());
+        let today = today_utc().to_string();
+        let mut child = Command::new(bin)
+            .args(["--port", "0", "--days", "40", "--end-date", &today, "--utc-offset", "+00:00"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("oura-sim starts");
+        let stdout = child.stdout.take().expect("sim stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("sim listening line");
+        let base = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .filter(|b| b.starts_with("http://"))
+            .unwrap_or_else(|| panic!("unexpected sim line: {line}"))
+            .to_string();
+        Sim { child, base }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 struct Wrangler {
     child: Child,
     base: String,
@@ -51,7 +92,7 @@ fn free_port() -> u16 {
 }
 
 impl Wrangler {
-    fn start() -> Wrangler {
+    fn start(sim: &Sim) -> Wrangler {
         assert!(
             root().join("build/index.js").exists(),
             "build/ is missing: run `make build-fast` (make test does)"
@@ -83,6 +124,12 @@ impl Wrangler {
             .args(["--var", &format!("GRAFANA_SECRET:{GRAFANA}")])
             .args(["--var", &format!("ADMIN_SECRET:{ADMIN}")])
             .args(["--var", &format!("ALLOWED_ORIGINS:{ORIGIN}")])
+            .args(["--var", &format!("OURA_API_BASE_URL:{}", sim.base)])
+            .args(["--var", &format!("OURA_AUTHORIZE_URL:{}/oauth/authorize", sim.base)])
+            .args(["--var", &format!("OURA_TOKEN_URL:{}/oauth/token", sim.base)])
+            .args(["--var", &format!("OURA_DOCS_URL:{}/v2/docs", sim.base)])
+            .args(["--var", "OURA_CLIENT_ID:sim-client"])
+            .args(["--var", "OURA_CLIENT_SECRET:sim-secret"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -150,36 +197,38 @@ impl Wrangler {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> Reply {
-        let mut req =
-            ureq::request(method, &format!("{}{path}", self.base)).timeout(Duration::from_secs(15));
-        for (k, v) in headers {
-            req = req.set(k, v);
-        }
-        let result = match body {
-            Some(b) => req.send_bytes(b),
-            None => req.call(),
-        };
-        let res = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = res.status();
-        let headers = res
-            .headers_names()
-            .into_iter()
-            .filter_map(|n| {
-                res.header(&n)
-                    .map(|v| (n.to_ascii_lowercase(), v.to_string()))
-            })
-            .collect();
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(&mut res.into_reader(), &mut body).expect("body");
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send_url(method, &format!("{}{path}", self.base), headers, body)
+    }
+}
+
+/// One request; redirects are not followed and every status comes back as a `Reply`.
+fn send_url(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let mut req = agent.request(method, url).timeout(Duration::from_secs(60));
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let result = match body {
+        Some(b) => req.send_bytes(b),
+        None => req.call(),
+    };
+    let res = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = res.status();
+    let headers = res
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| res.header(&n).map(|v| (n.to_ascii_lowercase(), v.to_string())))
+        .collect();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut res.into_reader(), &mut body).expect("body");
+    Reply {
+        status,
+        headers,
+        body,
     }
 }
 
@@ -372,13 +421,100 @@ fn unauth_tier_limits_the_eleventh_bad_token(w: &Wrangler) {
     assert_security_headers(&limited, "429 (unauth)");
 }
 
+fn today_utc() -> chrono::NaiveDate {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    chrono::DateTime::from_timestamp(secs as i64, 0)
+        .expect("valid time")
+        .date_naive()
+}
+
 /// A named check against the shared instance.
 type Check = (&'static str, fn(&Wrangler));
 
+thread_local! {
+    static SIM_BASE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+fn sim_get(path: &str) -> serde_json::Value {
+    let base = SIM_BASE.with(|b| b.borrow().clone());
+    ureq::get(&format!("{base}{path}")).call().expect("sim answers").into_json().expect("sim JSON")
+}
+
+const SYNC_DAYS: i64 = 10;
+
+fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
+    let ip = ("cf-connecting-ip", "198.51.100.40");
+    let admin = auth(ADMIN);
+    // 1. Start: admin only, redirects to the simulator's authorize URL.
+    let start = w.send("GET", "/oauth/start", &[ip, ("authorization", &admin)], None);
+    assert_eq!(start.status, 302, "{}", String::from_utf8_lossy(&start.body));
+    let authorize = start.header("location").expect("location").to_string();
+    assert!(authorize.contains("/oauth/authorize?response_type=code"));
+    assert!(authorize.contains("client_id=sim-client"));
+    // 2. The simulator "user" approves and is sent back with a code.
+    let approved = send_url("GET", &authorize, &[], None);
+    assert_eq!(approved.status, 302);
+    let callback = approved.header("location").expect("callback").to_string();
+    assert!(callback.starts_with(&w.base), "{callback}");
+    // 3. The callback exchanges the code and says so.
+    let done = send_url("GET", &callback, &[ip], None);
+    assert_eq!(done.status, 200, "{}", String::from_utf8_lossy(&done.body));
+    assert!(String::from_utf8_lossy(&done.body).contains("connected"));
+    // The same state cannot be used twice.
+    assert_eq!(send_url("GET", &callback, &[ip], None).status, 400);
+
+    // 4. Sync the last days of every collection.
+    let sync = w.send("POST", &format!("/api/admin/sync?days={SYNC_DAYS}"), &[ip, ("authorization", &admin)], Some(b""));
+    let report = sync.json();
+    assert_eq!(sync.status, 200, "{report}");
+    let today = today_utc();
+    let start_day = (today - chrono::Duration::days(SYNC_DAYS - 1)).to_string();
+    let end_day = today.to_string();
+
+    // 5. Stored counts equal what the simulator holds for that window.
+    let truth = sim_get(&format!("/_sim/truth?start_date={start_day}&end_date={end_day}&ids=false"));
+    let everything = sim_get("/_sim/truth?ids=false");
+    let grafana = auth(GRAFANA);
+    let mut summary = Vec::new();
+    for c in report["collections"].as_array().expect("collections") {
+        let name = c["collection"].as_str().expect("name");
+        let undated = name == "ring_configuration" || name == "personal_info";
+        let api_name = if name == "vo2_max" { "vO2_max" } else { name };
+        let expected = if undated { &everything[api_name]["count"] } else { &truth[api_name]["count"] };
+        let range = if undated { String::new() } else { format!("&start={start_day}&end={end_day}") };
+        let mut stored = 0;
+        let mut cursor = String::new();
+        loop {
+            let page = w.send(
+                "GET",
+                &format!("/api/oura/{name}?limit=1000{range}&cursor={cursor}"),
+                &[ip, ("authorization", &grafana)],
+                None,
+            );
+            assert_eq!(page.status, 200, "{name}");
+            let body = page.json();
+            stored += body["data"].as_array().map_or(0, |d| d.len());
+            match body["next_cursor"].as_str() {
+                Some(c) => cursor = c.to_string(),
+                None => break,
+            }
+        }
+        assert_eq!(serde_json::json!(stored), *expected, "{name}: stored vs simulator");
+        summary.push(format!("{name}={stored}"));
+    }
+    assert_eq!(summary.len(), 19, "every collection synced");
+    eprintln!("e2e synced {SYNC_DAYS} days: {}", summary.join(" "));
+}
+
 #[test]
 fn e2e_against_wrangler_dev() {
-    let w = Wrangler::start();
-    let checks: [Check; 4] = [
+    let sim = Sim::start();
+    SIM_BASE.with(|b| *b.borrow_mut() = sim.base.clone());
+    let w = Wrangler::start(&sim);
+    let checks: [Check; 5] = [
         (
             "health is rate limited per IP",
             health_is_rate_limited_per_ip,
@@ -388,6 +524,10 @@ fn e2e_against_wrangler_dev() {
         (
             "unauth tier: 429 on the 11th bad token",
             unauth_tier_limits_the_eleventh_bad_token,
+        ),
+        (
+            "OAuth against the simulator, then a sync of every collection",
+            oauth_then_sync_matches_the_simulator,
         ),
     ];
     let mut failed = Vec::new();

@@ -133,6 +133,9 @@ pub struct Req {
     pub query: String,
     pub headers: Headers,
     pub body: Vec<u8>,
+    /// `scheme://host[:port]` the request was sent to (for absolute URLs
+    /// such as the OAuth redirect URI). Empty when unknown.
+    pub origin: String,
 }
 
 impl Req {
@@ -148,7 +151,13 @@ impl Req {
             query: query.to_string(),
             headers: Headers::new(),
             body: Vec::new(),
+            origin: String::new(),
         }
+    }
+
+    pub fn with_origin(mut self, origin: &str) -> Req {
+        self.origin = origin.trim_end_matches('/').to_string();
+        self
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Req {

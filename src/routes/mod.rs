@@ -2,8 +2,10 @@
 //! plus one line in `all`.
 
 mod admin_config;
+mod admin_sync;
 mod favicon;
 mod health;
+mod oauth;
 pub mod oura;
 
 use crate::router::RouteGroup;
@@ -14,6 +16,8 @@ pub fn all() -> Vec<RouteGroup> {
         health::routes(),
         favicon::routes(),
         admin_config::routes(),
+        admin_sync::routes(),
         oura::routes(),
+        oauth::routes(),
     ]
 }

@@ -3,8 +3,12 @@
 pub mod access_jwt;
 pub mod auth_log;
 pub mod config;
+pub mod html;
+pub mod oura;
 pub mod platform;
 pub mod schema;
+pub mod sql_guard;
+pub mod sync;
 pub mod time;
 pub mod tokens;
 pub mod writer;
