@@ -40,8 +40,11 @@ test: lint build-fast
 	@$(ENV) cargo test --workspace
 	@$(ENV) cargo test --target wasm32-unknown-unknown --test wasm
 
-bench: setup
+# Criterion benches of the request path, then ingest through the local runtime.
+bench: build-fast
+	@$(ENV) cargo build -p oura-sim
 	@$(ENV) cargo bench --bench middleware_stack
+	@$(ENV) cargo bench --bench ingest
 
 clean:
 	rm -rf target build $(STATE) .wrangler

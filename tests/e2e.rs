@@ -6,269 +6,15 @@
 //! failure is listed before the test fails. Needs `make build-fast` first
 //! (`make test` does it).
 
-use std::io::{BufRead, BufReader};
+mod local_runtime;
+
+use local_runtime::{send_url, today_utc, Reply, Sim, Wrangler};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const GRAFANA: &str = "e2e-grafana-token";
 const ADMIN: &str = "e2e-admin-token";
 const ORIGIN: &str = "https://grafana.e2e.example";
-
-/// The Oura simulator, data up to today (UTC) so "the last N days" has data.
-struct Sim {
-    child: Child,
-    base: String,
-}
-
-impl Sim {
-    fn start() -> Sim {
-        let target = std::env::var("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| root().join("target"));
-        let bin = target.join("debug/oura-sim");
-        assert!(bin.exists(), "{} is missing: run `cargo build -p oura-sim` (make test does)", bin.display());
-        let today = today_utc().to_string();
-        let mut child = Command::new(bin)
-            .args(["--port", "0", "--days", "40", "--end-date", &today, "--utc-offset", "+00:00"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("oura-sim starts");
-        let stdout = child.stdout.take().expect("sim stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("sim listening line");
-        let base = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .filter(|b| b.starts_with("http://"))
-            .unwrap_or_else(|| panic!("unexpected sim line: {line}"))
-            .to_string();
-        Sim { child, base }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Wrangler {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<String>>,
-    _state: tempfile::TempDir,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tool(name: &str) -> Command {
-    let mut cmd = Command::new(root().join("node_modules/.bin").join(name));
-    let path = format!(
-        "{}:{}",
-        root().join("node_modules/.bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    cmd.current_dir(root())
-        .env("PATH", path)
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-        .env("WRANGLER_LOG_PATH", root().join("target/wrangler-logs"));
-    cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-impl Wrangler {
-    fn start(sim: &Sim) -> Wrangler {
-        assert!(
-            root().join("build/index.js").exists(),
-            "build/ is missing: run `make build-fast` (make test does)"
-        );
-        let state = tempfile::tempdir().expect("temp dir");
-        let persist = state.path().to_str().expect("utf-8 path").to_string();
-        let migrate = tool("wrangler")
-            .args([
-                "d1",
-                "migrations",
-                "apply",
-                "oura_db",
-                "--local",
-                "--persist-to",
-                &persist,
-            ])
-            .output()
-            .expect("wrangler runs");
-        assert!(
-            migrate.status.success(),
-            "migrations failed: {}",
-            String::from_utf8_lossy(&migrate.stderr)
-        );
-        let port = free_port();
-        let mut cmd = tool("wrangler");
-        cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", "0", "--persist-to", &persist])
-            .args(["--test-scheduled", "--show-interactive-dev-session=false"])
-            .args(["--var", &format!("GRAFANA_SECRET:{GRAFANA}")])
-            .args(["--var", &format!("ADMIN_SECRET:{ADMIN}")])
-            .args(["--var", &format!("ALLOWED_ORIGINS:{ORIGIN}")])
-            .args(["--var", &format!("OURA_API_BASE_URL:{}", sim.base)])
-            .args(["--var", &format!("OURA_AUTHORIZE_URL:{}/oauth/authorize", sim.base)])
-            .args(["--var", &format!("OURA_TOKEN_URL:{}/oauth/token", sim.base)])
-            .args(["--var", &format!("OURA_DOCS_URL:{}/v2/docs", sim.base)])
-            .args(["--var", "OURA_CLIENT_ID:sim-client"])
-            .args(["--var", "OURA_CLIENT_SECRET:sim-secret"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let mut child = cmd.spawn().expect("wrangler dev starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        for stream in [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if let Ok(mut l) = log.lock() {
-                        l.push_str(&line);
-                        l.push('\n');
-                    }
-                }
-            });
-        }
-        let w = Wrangler {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-            _state: state,
-        };
-        w.wait_ready(Duration::from_secs(60));
-        w
-    }
-
-    /// Polls a cheap public route (not /health, whose budget is 1 a minute).
-    fn wait_ready(&self, deadline: Duration) {
-        let start = Instant::now();
-        while start.elapsed() < deadline {
-            if let Ok(res) = ureq::get(&format!("{}/favicon.svg", self.base))
-                .timeout(Duration::from_secs(2))
-                .call()
-            {
-                if res.status() == 200 {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("wrangler dev not ready after {deadline:?}:\n{}", self.log());
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-
-    fn send(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&[u8]>,
-    ) -> Reply {
-        send_url(method, &format!("{}{path}", self.base), headers, body)
-    }
-}
-
-/// One request; redirects are not followed and every status comes back as a `Reply`.
-fn send_url(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
-    let agent = ureq::AgentBuilder::new().redirects(0).build();
-    let mut req = agent.request(method, url).timeout(Duration::from_secs(60));
-    for (k, v) in headers {
-        req = req.set(k, v);
-    }
-    let result = match body {
-        Some(b) => req.send_bytes(b),
-        None => req.call(),
-    };
-    let res = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let status = res.status();
-    let headers = res
-        .headers_names()
-        .into_iter()
-        .filter_map(|n| res.header(&n).map(|v| (n.to_ascii_lowercase(), v.to_string())))
-        .collect();
-    let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut res.into_reader(), &mut body).expect("body");
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-impl Drop for Wrangler {
-    /// SIGINT to the wrapper (it stops its children), then sweep the group.
-    fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-INT", &pid]).status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-}
 
 fn auth(token: &str) -> String {
     format!("Bearer {token}")
@@ -421,16 +167,6 @@ fn unauth_tier_limits_the_eleventh_bad_token(w: &Wrangler) {
     assert_security_headers(&limited, "429 (unauth)");
 }
 
-fn today_utc() -> chrono::NaiveDate {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs();
-    chrono::DateTime::from_timestamp(secs as i64, 0)
-        .expect("valid time")
-        .date_naive()
-}
-
 /// A named check against the shared instance.
 type Check = (&'static str, fn(&Wrangler));
 
@@ -440,7 +176,11 @@ thread_local! {
 
 fn sim_get(path: &str) -> serde_json::Value {
     let base = SIM_BASE.with(|b| b.borrow().clone());
-    ureq::get(&format!("{base}{path}")).call().expect("sim answers").into_json().expect("sim JSON")
+    ureq::get(&format!("{base}{path}"))
+        .call()
+        .expect("sim answers")
+        .into_json()
+        .expect("sim JSON")
 }
 
 const SYNC_DAYS: i64 = 10;
@@ -449,8 +189,18 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
     let ip = ("cf-connecting-ip", "198.51.100.40");
     let admin = auth(ADMIN);
     // 1. Start: admin only, redirects to the simulator's authorize URL.
-    let start = w.send("GET", "/oauth/start", &[ip, ("authorization", &admin)], None);
-    assert_eq!(start.status, 302, "{}", String::from_utf8_lossy(&start.body));
+    let start = w.send(
+        "GET",
+        "/oauth/start",
+        &[ip, ("authorization", &admin)],
+        None,
+    );
+    assert_eq!(
+        start.status,
+        302,
+        "{}",
+        String::from_utf8_lossy(&start.body)
+    );
     let authorize = start.header("location").expect("location").to_string();
     assert!(authorize.contains("/oauth/authorize?response_type=code"));
     assert!(authorize.contains("client_id=sim-client"));
@@ -467,7 +217,12 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
     assert_eq!(send_url("GET", &callback, &[ip], None).status, 400);
 
     // 4. Sync the last days of every collection.
-    let sync = w.send("POST", &format!("/api/admin/sync?days={SYNC_DAYS}"), &[ip, ("authorization", &admin)], Some(b""));
+    let sync = w.send(
+        "POST",
+        &format!("/api/admin/sync?days={SYNC_DAYS}"),
+        &[ip, ("authorization", &admin)],
+        Some(b""),
+    );
     let report = sync.json();
     assert_eq!(sync.status, 200, "{report}");
     let today = today_utc();
@@ -475,7 +230,9 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
     let end_day = today.to_string();
 
     // 5. Stored counts equal what the simulator holds for that window.
-    let truth = sim_get(&format!("/_sim/truth?start_date={start_day}&end_date={end_day}&ids=false"));
+    let truth = sim_get(&format!(
+        "/_sim/truth?start_date={start_day}&end_date={end_day}&ids=false"
+    ));
     let everything = sim_get("/_sim/truth?ids=false");
     let grafana = auth(GRAFANA);
     let mut summary = Vec::new();
@@ -483,8 +240,16 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
         let name = c["collection"].as_str().expect("name");
         let undated = name == "ring_configuration" || name == "personal_info";
         let api_name = if name == "vo2_max" { "vO2_max" } else { name };
-        let expected = if undated { &everything[api_name]["count"] } else { &truth[api_name]["count"] };
-        let range = if undated { String::new() } else { format!("&start={start_day}&end={end_day}") };
+        let expected = if undated {
+            &everything[api_name]["count"]
+        } else {
+            &truth[api_name]["count"]
+        };
+        let range = if undated {
+            String::new()
+        } else {
+            format!("&start={start_day}&end={end_day}")
+        };
         let mut stored = 0;
         let mut cursor = String::new();
         loop {
@@ -502,7 +267,11 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
                 None => break,
             }
         }
-        assert_eq!(serde_json::json!(stored), *expected, "{name}: stored vs simulator");
+        assert_eq!(
+            serde_json::json!(stored),
+            *expected,
+            "{name}: stored vs simulator"
+        );
         summary.push(format!("{name}={stored}"));
     }
     assert_eq!(summary.len(), 19, "every collection synced");
@@ -511,9 +280,18 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
 
 #[test]
 fn e2e_against_wrangler_dev() {
-    let sim = Sim::start();
+    let sim = Sim::start(40, &today_utc().to_string(), "+00:00");
     SIM_BASE.with(|b| *b.borrow_mut() = sim.base.clone());
-    let w = Wrangler::start(&sim);
+    let mut vars: Vec<(String, String)> = [
+        ("GRAFANA_SECRET", GRAFANA),
+        ("ADMIN_SECRET", ADMIN),
+        ("ALLOWED_ORIGINS", ORIGIN),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    vars.extend(sim.worker_vars());
+    let w = Wrangler::start(&vars);
     let checks: [Check; 5] = [
         (
             "health is rate limited per IP",

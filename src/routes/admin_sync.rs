@@ -1,11 +1,12 @@
 //! `POST /api/admin/sync?days=&collections=` (admin): sync the last `days`
 //! days (1–30, default 3) of every collection, or of the listed ones, now.
+//! `start=&end=` (YYYY-MM-DD, at most 30 days apart) sync that range instead.
 //! For longer ranges use the backfill.
 
 use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
 use crate::routes::oura::{find, REGISTRY};
 use crate::services::sync::sync_range;
-use chrono::{DateTime, Duration};
+use chrono::{DateTime, Duration, NaiveDate};
 
 const MAX_DAYS: i64 = 30;
 
@@ -29,9 +30,33 @@ fn days(cx: &Ctx) -> Result<i64, ApiError> {
     }
 }
 
+fn date(cx: &Ctx, name: &str) -> Result<Option<NaiveDate>, ApiError> {
+    match cx.req.query_param(name).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                ApiError::bad_request(format!("Invalid {name} date format (expected YYYY-MM-DD)"))
+            }),
+    }
+}
+
+/// The explicit range, if both ends are given and sane.
+fn explicit_range(cx: &Ctx) -> Result<Option<(NaiveDate, NaiveDate)>, ApiError> {
+    match (date(cx, "start")?, date(cx, "end")?) {
+        (None, None) => Ok(None),
+        (Some(s), Some(e)) if s <= e && (e - s).num_days() < MAX_DAYS => Ok(Some((s, e))),
+        (Some(_), Some(_)) => Err(ApiError::bad_request(format!(
+            "start must not be after end, and the range may span at most {MAX_DAYS} days"
+        ))),
+        _ => Err(ApiError::bad_request("give both start and end, or neither")),
+    }
+}
+
 fn sync(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
     Box::pin(async move {
         let days = days(cx)?;
+        let range = explicit_range(cx)?;
         let collections = match cx.req.query_param("collections").filter(|v| !v.is_empty()) {
             None => REGISTRY.to_vec(),
             Some(list) => list
@@ -47,8 +72,8 @@ fn sync(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
         let today = DateTime::from_timestamp_millis(now as i64)
             .map(|t| t.date_naive())
             .ok_or_else(|| ApiError::internal("clock out of range"))?;
-        let start = today - Duration::days(days - 1);
-        let report = sync_range(cx.platform(), cx.config(), &collections, start, today).await;
+        let (start, end) = range.unwrap_or((today - Duration::days(days - 1), today));
+        let report = sync_range(cx.platform(), cx.config(), &collections, start, end).await;
         let status = if report.failed().is_empty() { 200 } else { 207 };
         Ok(Res::json(status, &report))
     })
