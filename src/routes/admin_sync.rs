@@ -4,7 +4,8 @@
 //! For longer ranges use the backfill.
 
 use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
-use crate::routes::oura::{find, REGISTRY};
+use crate::routes::oura::find;
+use crate::services::oura::discover;
 use crate::services::sync::sync_range;
 use chrono::{DateTime, Duration, NaiveDate};
 
@@ -58,7 +59,8 @@ fn sync(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
         let days = days(cx)?;
         let range = explicit_range(cx)?;
         let collections = match cx.req.query_param("collections").filter(|v| !v.is_empty()) {
-            None => REGISTRY.to_vec(),
+            // What Oura's spec lists (falls back to the built-in registry).
+            None => discover(cx.platform(), cx.config()).await.collections,
             Some(list) => list
                 .split(',')
                 .map(|n| {
