@@ -55,6 +55,51 @@ fn main() {
         "same year again (unchanged): {rows2} rows in {secs2:.1} s = {:.0} rows/s; D1 rows_written {written2}",
         rows2 as f64 / secs2
     );
-    let stats = w.d1("SELECT resource, record_count FROM table_stats WHERE resource = 'heart_rate_samples'");
+    let stats = w
+        .d1("SELECT resource, record_count FROM table_stats WHERE resource = 'heart_rate_samples'");
     println!("table_stats: {stats}");
+    drop(w);
+
+    // Every collection over the last 30 days, on a fresh database.
+    let w = Wrangler::start(&vars);
+    w.connect_oura(ADMIN).expect("OAuth against the simulator");
+    let end = NaiveDate::parse_from_str(END, "%Y-%m-%d").expect("date");
+    let start = end - Duration::days(29);
+    let auth = format!("Bearer {ADMIN}");
+    let began = Instant::now();
+    let r = w.send(
+        "POST",
+        &format!("/api/admin/sync?start={start}&end={end}"),
+        &[("authorization", &auth)],
+        Some(b""),
+    );
+    let secs = began.elapsed().as_secs_f64();
+    let body = r.json();
+    assert_eq!(r.status, 200, "{body}");
+    println!(
+        "all collections, 30 days: {:.1} s, {} upstream requests",
+        secs, body["requests"]
+    );
+    for c in body["collections"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<26} documents {:>5}  rows {:>6}  rows_written {:>6}",
+            c["collection"].as_str().unwrap_or(""),
+            c["documents"],
+            c["rows"],
+            c["rows_written"]
+        );
+    }
+    println!("table_stats after the 30-day sync:");
+    for row in w
+        .d1("SELECT resource, record_count FROM table_stats ORDER BY resource")
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        println!(
+            "  {:<22} {}",
+            row["resource"].as_str().unwrap_or(""),
+            row["record_count"]
+        );
+    }
 }
