@@ -15,7 +15,8 @@ use std::path::Path;
 use support::*;
 
 fn fixture(name: &str) -> Vec<Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/oura/{name}.json"));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/oura/{name}.json"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("missing fixture {}: {e}", path.display()));
     let v: Value = serde_json::from_str(&text).unwrap();
@@ -26,8 +27,13 @@ fn fixture(name: &str) -> Vec<Value> {
 }
 
 fn scalar(db: &SqliteDb, sql: &str, params: Vec<Value>) -> Value {
-    let r = try_block_on(db.query(&Statement::new(sql, params))).unwrap().unwrap();
-    r.rows.first().and_then(|row| row.values().next().cloned()).unwrap_or(Value::Null)
+    let r = try_block_on(db.query(&Statement::new(sql, params)))
+        .unwrap()
+        .unwrap();
+    r.rows
+        .first()
+        .and_then(|row| row.values().next().cloned())
+        .unwrap_or(Value::Null)
 }
 
 fn write_all(db: &SqliteDb, now: &str) -> WriteReport {
@@ -71,9 +77,12 @@ fn every_collection_lands_with_every_document() {
 fn table_stats_are_exact_after_every_write() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
     write_all(&db, "2026-01-15T12:00:00.000Z");
-    let tables = try_block_on(db.query(&Statement::new("SELECT resource, record_count FROM table_stats", vec![])))
-        .unwrap()
-        .unwrap();
+    let tables = try_block_on(db.query(&Statement::new(
+        "SELECT resource, record_count FROM table_stats",
+        vec![],
+    )))
+    .unwrap()
+    .unwrap();
     assert!(tables.rows.len() >= 12);
     for row in tables.rows {
         let table = row["resource"].as_str().unwrap();
@@ -88,11 +97,21 @@ fn rewriting_unchanged_documents_writes_nothing() {
     write_all(&db, "2026-01-15T12:00:00.000Z");
     let before = scalar(&db, "SELECT SUM(record_count) FROM table_stats", vec![]);
     let again = write_all(&db, "2026-01-15T14:00:00.000Z");
-    assert_eq!(again.rows_written, 0, "an unchanged re-sync must cost no writes");
-    assert_eq!(scalar(&db, "SELECT SUM(record_count) FROM table_stats", vec![]), before);
+    assert_eq!(
+        again.rows_written, 0,
+        "an unchanged re-sync must cost no writes"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT SUM(record_count) FROM table_stats", vec![]),
+        before
+    );
     // Nothing was re-stamped either.
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM oura_documents WHERE updated_at != '2026-01-15T12:00:00.000Z'", vec![]),
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM oura_documents WHERE updated_at != '2026-01-15T12:00:00.000Z'",
+            vec![]
+        ),
         json!(0)
     );
 }
@@ -107,17 +126,32 @@ fn a_changed_document_updates_only_itself() {
     let new_score = if doc["score"] == json!(42) { 43 } else { 42 };
     doc["score"] = json!(new_score);
     let (rows, _) = rows_for(c, &[doc]);
-    let r = try_block_on(write(&db, &rows, "2026-01-15T13:00:00.000Z")).unwrap().unwrap();
-    assert_eq!(r.rows_written, 2, "one daily_summaries row and one raw document");
+    let r = try_block_on(write(&db, &rows, "2026-01-15T13:00:00.000Z"))
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        scalar(&db, "SELECT readiness_score FROM daily_summaries WHERE day = ?", vec![json!(day)]),
+        r.rows_written, 2,
+        "one daily_summaries row and one raw document"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT readiness_score FROM daily_summaries WHERE day = ?",
+            vec![json!(day)]
+        ),
         json!(new_score)
     );
     // Other collections' columns of that day are untouched.
-    let sleep_day = fixture("daily_sleep").into_iter().find(|d| d["day"] == json!(day));
+    let sleep_day = fixture("daily_sleep")
+        .into_iter()
+        .find(|d| d["day"] == json!(day));
     if let Some(sleep) = sleep_day {
         assert_eq!(
-            scalar(&db, "SELECT sleep_score FROM daily_summaries WHERE day = ?", vec![json!(day)]),
+            scalar(
+                &db,
+                "SELECT sleep_score FROM daily_summaries WHERE day = ?",
+                vec![json!(day)]
+            ),
             sleep["score"]
         );
     }
@@ -129,13 +163,28 @@ fn daily_documents_keep_their_ids_and_named_columns() {
     write_all(&db, "2026-01-15T12:00:00.000Z");
     let stress = fixture("daily_stress").remove(0);
     let day = json!(stress["day"]);
-    assert_eq!(scalar(&db, "SELECT stress_id FROM daily_summaries WHERE day = ?", vec![day.clone()]), stress["id"]);
     assert_eq!(
-        scalar(&db, "SELECT stress_high_seconds FROM daily_summaries WHERE day = ?", vec![day.clone()]),
+        scalar(
+            &db,
+            "SELECT stress_id FROM daily_summaries WHERE day = ?",
+            vec![day.clone()]
+        ),
+        stress["id"]
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT stress_high_seconds FROM daily_summaries WHERE day = ?",
+            vec![day.clone()]
+        ),
         stress["stress_high"]
     );
     assert_eq!(
-        scalar(&db, "SELECT stress_index FROM daily_summaries WHERE day = ?", vec![day]),
+        scalar(
+            &db,
+            "SELECT stress_index FROM daily_summaries WHERE day = ?",
+            vec![day]
+        ),
         stress["stress_high"],
         "the original's column keeps its meaning"
     );
@@ -148,11 +197,19 @@ fn sleep_series_become_rows_in_utc() {
     let sleep = fixture("sleep");
     let expected: usize = sleep
         .iter()
-        .map(|d| d["heart_rate"]["items"].as_array().map_or(0, |a| a.iter().filter(|v| !v.is_null()).count()))
+        .map(|d| {
+            d["heart_rate"]["items"]
+                .as_array()
+                .map_or(0, |a| a.iter().filter(|v| !v.is_null()).count())
+        })
         .sum();
     assert!(expected > 0);
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM document_series WHERE series = 'sleep.heart_rate'", vec![]),
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM document_series WHERE series = 'sleep.heart_rate'",
+            vec![]
+        ),
         json!(expected)
     );
     let ts = scalar(&db, "SELECT MIN(timestamp) FROM document_series", vec![]);
@@ -164,16 +221,31 @@ fn the_read_route_pages_through_stored_documents() {
     let t = TestApp::new();
     for c in REGISTRY {
         let (rows, _) = rows_for(c, &fixture(c.name));
-        try_block_on(write(t.native.db.as_ref(), &rows, "2026-01-15T12:00:00.000Z")).unwrap().unwrap();
+        try_block_on(write(
+            t.native.db.as_ref(),
+            &rows,
+            "2026-01-15T12:00:00.000Z",
+        ))
+        .unwrap()
+        .unwrap();
     }
-    for name in ["daily_readiness", "heartrate", "sleep", "vO2_max", "personal_info"] {
+    for name in [
+        "daily_readiness",
+        "heartrate",
+        "sleep",
+        "vO2_max",
+        "personal_info",
+    ] {
         let expected = fixture(oura_edge::routes::oura::find(name).unwrap().name).len();
         let mut seen = 0;
         let mut cursor = String::new();
         for _ in 0..10_000 {
             let res = t.send(
-                req(Method::Get, &format!("/api/oura/{name}?limit=7&cursor={cursor}"))
-                    .with_header("authorization", &bearer(GRAFANA)),
+                req(
+                    Method::Get,
+                    &format!("/api/oura/{name}?limit=7&cursor={cursor}"),
+                )
+                .with_header("authorization", &bearer(GRAFANA)),
             );
             assert_eq!(res.status, 200, "{name}");
             let body = body_json(&res);
@@ -190,12 +262,19 @@ fn the_read_route_pages_through_stored_documents() {
 #[test]
 fn the_read_route_explains_bad_input() {
     let t = TestApp::new();
-    let get = |path: &str| t.send(req(Method::Get, path).with_header("authorization", &bearer(GRAFANA)));
+    let get =
+        |path: &str| t.send(req(Method::Get, path).with_header("authorization", &bearer(GRAFANA)));
     let unknown = get("/api/oura/nonsense");
     assert_eq!(unknown.status, 404);
-    assert!(body_json(&unknown)["hint"].as_str().unwrap().contains("daily_sleep"));
+    assert!(body_json(&unknown)["hint"]
+        .as_str()
+        .unwrap()
+        .contains("daily_sleep"));
     assert_eq!(get("/api/oura/sleep?start=2026-13-01").status, 400);
-    assert_eq!(get("/api/oura/sleep?start=2026-01-10&end=2026-01-01").status, 400);
+    assert_eq!(
+        get("/api/oura/sleep?start=2026-01-10&end=2026-01-01").status,
+        400
+    );
     assert_eq!(get("/api/oura/sleep?limit=0").status, 400);
     assert_eq!(get("/api/oura/sleep?cursor=zz").status, 400);
     assert_eq!(t.send(req(Method::Get, "/api/oura/sleep")).status, 401);

@@ -13,7 +13,9 @@ fn migrations() -> &'static Path {
 }
 
 fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/compat")
+        .join(name);
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -33,9 +35,15 @@ fn original_database() -> SqliteDb {
          applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);",
     )
     .unwrap();
-    for name in fixture("original-migration-names.txt").lines().filter(|l| !l.trim().is_empty()) {
-        db.exec_script(&format!("INSERT INTO d1_migrations (name) VALUES ('{}');", name.trim()))
-            .unwrap();
+    for name in fixture("original-migration-names.txt")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        db.exec_script(&format!(
+            "INSERT INTO d1_migrations (name) VALUES ('{}');",
+            name.trim()
+        ))
+        .unwrap();
     }
     db.exec_script(
         "INSERT INTO daily_summaries (day, readiness_score, sleep_score, activity_score, activity_steps, stress_index, resilience_level, cv_age_offset, vo2_max)
@@ -54,7 +62,10 @@ fn original_database() -> SqliteDb {
 }
 
 fn table_columns(db: &SqliteDb) -> Vec<(String, String)> {
-    let tables = query(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    let tables = query(
+        db,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    );
     let mut out = Vec::new();
     for t in tables.rows {
         let name = t["name"].as_str().unwrap().to_string();
@@ -66,9 +77,15 @@ fn table_columns(db: &SqliteDb) -> Vec<(String, String)> {
 }
 
 fn dashboard_queries() -> Vec<(String, String)> {
-    let all: Vec<Value> = serde_json::from_str(&fixture("original-dashboard-queries.json")).unwrap();
+    let all: Vec<Value> =
+        serde_json::from_str(&fixture("original-dashboard-queries.json")).unwrap();
     all.iter()
-        .filter_map(|q| Some((q["title"].as_str()?.to_string(), q["sql"].as_str()?.to_string())))
+        .filter_map(|q| {
+            Some((
+                q["title"].as_str()?.to_string(),
+                q["sql"].as_str()?.to_string(),
+            ))
+        })
         .collect()
 }
 
@@ -76,7 +93,10 @@ fn dashboard_queries() -> Vec<(String, String)> {
 fn an_original_database_upgrades_in_place_without_losing_rows() {
     let db = original_database();
     let applied = db.apply_pending_migrations(migrations()).unwrap();
-    assert!(applied.iter().all(|n| n.as_str() > "0010"), "re-ran an original migration: {applied:?}");
+    assert!(
+        applied.iter().all(|n| n.as_str() > "0010"),
+        "re-ran an original migration: {applied:?}"
+    );
     assert!(!applied.is_empty());
 
     let ds = query(&db, "SELECT day, readiness_score, stress_index, cv_age_offset FROM daily_summaries ORDER BY day");
@@ -87,16 +107,34 @@ fn an_original_database_upgrades_in_place_without_losing_rows() {
             {"day": "2025-01-02", "readiness_score": 82, "stress_index": 1800, "cv_age_offset": 38}
         ])
     );
-    assert_eq!(query(&db, "SELECT COUNT(*) AS n FROM heart_rate_samples").rows[0]["n"], json!(2));
-    assert_eq!(query(&db, "SELECT access_token FROM oura_oauth_tokens").rows[0]["access_token"], json!("at"));
+    assert_eq!(
+        query(&db, "SELECT COUNT(*) AS n FROM heart_rate_samples").rows[0]["n"],
+        json!(2)
+    );
+    assert_eq!(
+        query(&db, "SELECT access_token FROM oura_oauth_tokens").rows[0]["access_token"],
+        json!("at")
+    );
     // New columns exist and are empty for old rows.
-    let new = query(&db, "SELECT readiness_id, stress_high_seconds FROM daily_summaries WHERE day = '2025-01-01'");
-    assert_eq!(json!(new.rows), json!([{"readiness_id": null, "stress_high_seconds": null}]));
+    let new = query(
+        &db,
+        "SELECT readiness_id, stress_high_seconds FROM daily_summaries WHERE day = '2025-01-01'",
+    );
+    assert_eq!(
+        json!(new.rows),
+        json!([{"readiness_id": null, "stress_high_seconds": null}])
+    );
     // table_stats starts from the true numbers (the original's drifted 999 is corrected).
     let stats = query(&db, "SELECT record_count, min_day, max_day FROM table_stats WHERE resource = 'heart_rate_samples'");
-    assert_eq!(json!(stats.rows), json!([{"record_count": 2, "min_day": "2025-01-01", "max_day": "2025-01-02"}]));
+    assert_eq!(
+        json!(stats.rows),
+        json!([{"record_count": 2, "min_day": "2025-01-01", "max_day": "2025-01-02"}])
+    );
     // Running the migrations again changes nothing.
-    assert!(db.apply_pending_migrations(migrations()).unwrap().is_empty());
+    assert!(db
+        .apply_pending_migrations(migrations())
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -108,7 +146,12 @@ fn a_fresh_database_has_every_original_table_and_column() {
         if col.0 == "d1_migrations" {
             continue;
         }
-        assert!(have.contains(&col), "fresh database lacks {}.{}", col.0, col.1);
+        assert!(
+            have.contains(&col),
+            "fresh database lacks {}.{}",
+            col.0,
+            col.1
+        );
     }
 }
 

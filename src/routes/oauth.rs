@@ -31,7 +31,10 @@ pub fn routes() -> RouteGroup {
 
 fn redirect_uri(cx: &Ctx) -> Result<String, ApiError> {
     if cx.req.origin.is_empty() {
-        return Err(ApiError::new(500, "Cannot tell this worker's own URL for the OAuth redirect"));
+        return Err(ApiError::new(
+            500,
+            "Cannot tell this worker's own URL for the OAuth redirect",
+        ));
     }
     Ok(format!("{}/oauth/callback", cx.req.origin))
 }
@@ -52,7 +55,9 @@ fn new_state() -> Result<String, ApiError> {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

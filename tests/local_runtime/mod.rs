@@ -218,7 +218,14 @@ impl Wrangler {
     /// Runs SQL on the instance's local D1 through wrangler (works while it runs).
     pub fn d1(&self, sql: &str) -> serde_json::Value {
         let out = tool("wrangler")
-            .args(["d1", "execute", "oura_db", "--local", "--persist-to", &self.persist])
+            .args([
+                "d1",
+                "execute",
+                "oura_db",
+                "--local",
+                "--persist-to",
+                &self.persist,
+            ])
             .args(["--command", sql, "--json"])
             .output()
             .expect("wrangler runs");
@@ -232,9 +239,13 @@ impl Wrangler {
     pub fn connect_oura(&self, admin_token: &str) -> Result<(), String> {
         let auth = format!("Bearer {admin_token}");
         let start = self.send("GET", "/oauth/start", &[("authorization", &auth)], None);
-        let authorize = start.header("location").ok_or("no redirect from /oauth/start")?;
+        let authorize = start
+            .header("location")
+            .ok_or("no redirect from /oauth/start")?;
         let approved = send_url("GET", authorize, &[], None);
-        let callback = approved.header("location").ok_or("no redirect from authorize")?;
+        let callback = approved
+            .header("location")
+            .ok_or("no redirect from authorize")?;
         let done = send_url("GET", callback, &[], None);
         if done.status == 200 {
             Ok(())

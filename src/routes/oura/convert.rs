@@ -64,7 +64,13 @@ pub static SERIES: TableSpec = TableSpec {
 };
 
 /// Stores the document as received, so nothing is ever discarded.
-pub fn raw(out: &mut RowSet, collection: &str, id: &str, day: Option<&str>, doc: &Value) -> Result<(), String> {
+pub fn raw(
+    out: &mut RowSet,
+    collection: &str,
+    id: &str,
+    day: Option<&str>,
+    doc: &Value,
+) -> Result<(), String> {
     out.push(
         &RAW_DOCUMENTS,
         vec![
@@ -77,7 +83,12 @@ pub fn raw(out: &mut RowSet, collection: &str, id: &str, day: Option<&str>, doc:
 }
 
 /// One row per non-null sample, timestamped in UTC.
-pub fn series(out: &mut RowSet, name: &str, document_id: &str, sample: &Option<Sample>) -> Result<(), String> {
+pub fn series(
+    out: &mut RowSet,
+    name: &str,
+    document_id: &str,
+    sample: &Option<Sample>,
+) -> Result<(), String> {
     let Some(s) = sample else { return Ok(()) };
     let Some(start) = DateTime::parse_from_rfc3339(&s.timestamp).ok() else {
         return Err(format!("{name}: bad sample timestamp {}", s.timestamp));
@@ -113,7 +124,10 @@ mod tests {
 
     #[test]
     fn offsets_become_utc() {
-        assert_eq!(to_utc("2026-01-14T23:30:00+01:00").as_deref(), Some("2026-01-14T22:30:00Z"));
+        assert_eq!(
+            to_utc("2026-01-14T23:30:00+01:00").as_deref(),
+            Some("2026-01-14T22:30:00Z")
+        );
         assert_eq!(to_utc("junk"), None);
     }
 }

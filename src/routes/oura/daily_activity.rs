@@ -77,7 +77,9 @@ pub static COLLECTION: Collection = Collection {
     name: "daily_activity",
     api_path: "daily_activity",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: true },
+    query: QueryMode::Dates {
+        end_exclusive: true,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

@@ -34,7 +34,9 @@ pub static COLLECTION: Collection = Collection {
     name: "daily_cardiovascular_age",
     api_path: "daily_cardiovascular_age",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

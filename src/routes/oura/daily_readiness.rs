@@ -57,7 +57,9 @@ pub static COLLECTION: Collection = Collection {
     name: "daily_readiness",
     api_path: "daily_readiness",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

@@ -45,7 +45,9 @@ pub static COLLECTION: Collection = Collection {
     name: "daily_resilience",
     api_path: "daily_resilience",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

@@ -49,7 +49,9 @@ pub static COLLECTION: Collection = Collection {
     name: "daily_sleep",
     api_path: "daily_sleep",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

@@ -36,7 +36,9 @@ pub static COLLECTION: Collection = Collection {
     name: "daily_spo2",
     api_path: "daily_spo2",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

@@ -36,7 +36,9 @@ pub static COLLECTION: Collection = Collection {
     name: "daily_stress",
     api_path: "daily_stress",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

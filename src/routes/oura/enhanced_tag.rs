@@ -39,7 +39,9 @@ pub static COLLECTION: Collection = Collection {
     name: "enhanced_tag",
     api_path: "enhanced_tag",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

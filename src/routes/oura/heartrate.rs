@@ -39,6 +39,10 @@ fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;
     out.push(
         &TABLE,
-        vec![Value::from(d.timestamp.as_str()), int(d.bpm), text(&d.source)],
+        vec![
+            Value::from(d.timestamp.as_str()),
+            int(d.bpm),
+            text(&d.source),
+        ],
     )
 }

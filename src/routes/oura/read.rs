@@ -13,9 +13,11 @@ const MAX_LIMIT: u32 = 1000;
 fn date_param(cx: &Ctx, name: &str) -> Result<Option<NaiveDate>, ApiError> {
     match cx.req.query_param(name).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d").map(Some).map_err(|_| {
-            ApiError::bad_request(format!("Invalid {name} date format (expected YYYY-MM-DD)"))
-        }),
+        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                ApiError::bad_request(format!("Invalid {name} date format (expected YYYY-MM-DD)"))
+            }),
     }
 }
 
@@ -27,7 +29,9 @@ fn limit_param(cx: &Ctx) -> Result<u32, ApiError> {
             .ok()
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| {
-                ApiError::bad_request(format!("limit must be a whole number from 1 to {MAX_LIMIT}"))
+                ApiError::bad_request(format!(
+                    "limit must be a whole number from 1 to {MAX_LIMIT}"
+                ))
             }),
     }
 }
@@ -53,8 +57,10 @@ pub fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
         let name = cx.param("collection").unwrap_or_default().to_string();
         let Some(collection) = find(&name) else {
             let names: Vec<&str> = REGISTRY.iter().map(|c| c.name).collect();
-            return Err(ApiError::not_found_named(format!("Unknown collection '{name}'"))
-                .with_hint(format!("one of: {}", names.join(", "))));
+            return Err(
+                ApiError::not_found_named(format!("Unknown collection '{name}'"))
+                    .with_hint(format!("one of: {}", names.join(", "))),
+            );
         };
         let start = date_param(cx, "start")?;
         let end = date_param(cx, "end")?;
@@ -91,12 +97,20 @@ pub fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
                     "SELECT * FROM {table} WHERE {time_column} >= ?1 AND {time_column} < ?2 \
                      AND {time_column} > ?3 ORDER BY {time_column} LIMIT ?4"
                 ),
-                vec![json!(start_s), json!(end_s), json!(after_a), json!(limit + 1)],
+                vec![
+                    json!(start_s),
+                    json!(end_s),
+                    json!(after_a),
+                    json!(limit + 1),
+                ],
             ),
         };
-        let result = cx.platform().db.query(&stmt).await.map_err(|e| {
-            ApiError::new(500, "D1 query failed").with_cause(e.to_string())
-        })?;
+        let result = cx
+            .platform()
+            .db
+            .query(&stmt)
+            .await
+            .map_err(|e| ApiError::new(500, "D1 query failed").with_cause(e.to_string()))?;
         let mut rows = result.rows;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);

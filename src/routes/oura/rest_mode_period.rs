@@ -19,7 +19,14 @@ struct Doc {
 static TABLE: TableSpec = TableSpec {
     table: "rest_mode_periods",
     key: &["id"],
-    columns: &["id", "start_day", "end_day", "start_time", "end_time", "episodes_json"],
+    columns: &[
+        "id",
+        "start_day",
+        "end_day",
+        "start_time",
+        "end_time",
+        "episodes_json",
+    ],
     stamp: None,
     stats_day: Some("start_day"),
 };
@@ -28,7 +35,9 @@ pub static COLLECTION: Collection = Collection {
     name: "rest_mode_period",
     api_path: "rest_mode_period",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

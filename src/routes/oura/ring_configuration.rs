@@ -20,7 +20,15 @@ struct Doc {
 static TABLE: TableSpec = TableSpec {
     table: "ring_configurations",
     key: &["id"],
-    columns: &["id", "color", "design", "firmware_version", "hardware_type", "set_up_at", "size"],
+    columns: &[
+        "id",
+        "color",
+        "design",
+        "firmware_version",
+        "hardware_type",
+        "set_up_at",
+        "size",
+    ],
     stamp: None,
     stats_day: Some("set_up_at"),
 };

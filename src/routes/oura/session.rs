@@ -42,7 +42,9 @@ pub static COLLECTION: Collection = Collection {
     name: "session",
     api_path: "session",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

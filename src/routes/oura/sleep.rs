@@ -79,7 +79,9 @@ pub static COLLECTION: Collection = Collection {
     name: "sleep",
     api_path: "sleep",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: true },
+    query: QueryMode::Dates {
+        end_exclusive: true,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

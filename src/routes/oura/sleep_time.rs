@@ -33,7 +33,9 @@ pub static COLLECTION: Collection = Collection {
     name: "sleep_time",
     api_path: "sleep_time",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

@@ -27,7 +27,9 @@ pub static COLLECTION: Collection = Collection {
     name: "tag",
     api_path: "tag",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

@@ -25,7 +25,9 @@ pub static COLLECTION: Collection = Collection {
     name: "vo2_max",
     api_path: "vO2_max",
     aliases: &["vO2_max"],
-    query: QueryMode::Dates { end_exclusive: false },
+    query: QueryMode::Dates {
+        end_exclusive: false,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

@@ -46,7 +46,9 @@ pub static COLLECTION: Collection = Collection {
     name: "workout",
     api_path: "workout",
     aliases: &[],
-    query: QueryMode::Dates { end_exclusive: true },
+    query: QueryMode::Dates {
+        end_exclusive: true,
+    },
     webhook: true,
     rows,
     read: ReadSource::Documents,

@@ -40,8 +40,16 @@ fn stats_statement(spec: &TableSpec, chunk: &[Vec<Value>], now_iso: &str) -> Sta
         row.get(i)?.as_str().map(|s| s.chars().take(10).collect())
     };
     let days: Vec<String> = chunk.iter().filter_map(day_of).collect();
-    let min = days.iter().min().cloned().map_or(Value::Null, Value::String);
-    let max = days.iter().max().cloned().map_or(Value::Null, Value::String);
+    let min = days
+        .iter()
+        .min()
+        .cloned()
+        .map_or(Value::Null, Value::String);
+    let max = days
+        .iter()
+        .max()
+        .cloned()
+        .map_or(Value::Null, Value::String);
     Statement::new(
         format!(
             "UPDATE table_stats SET record_count = COALESCE(record_count, 0) + changes(), \
