@@ -7,6 +7,7 @@ pub mod html;
 pub mod oura;
 pub mod platform;
 pub mod schema;
+pub mod sql_cache;
 pub mod sql_guard;
 pub mod sync;
 pub mod time;
