@@ -7,6 +7,7 @@ mod favicon;
 mod health;
 mod oauth;
 pub mod oura;
+mod sql;
 
 use crate::router::RouteGroup;
 
@@ -19,5 +20,6 @@ pub fn all() -> Vec<RouteGroup> {
         admin_sync::routes(),
         oura::routes(),
         oauth::routes(),
+        sql::routes(),
     ]
 }

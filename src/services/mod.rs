@@ -3,12 +3,14 @@
 pub mod access_jwt;
 pub mod auth_log;
 pub mod config;
+pub mod deadline;
 pub mod html;
 pub mod oura;
 pub mod platform;
 pub mod schema;
 pub mod sql_cache;
 pub mod sql_guard;
+pub mod sql_log;
 pub mod sync;
 pub mod time;
 pub mod tokens;

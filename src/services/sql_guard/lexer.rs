@@ -230,9 +230,9 @@ fn scan_number(bytes: &[u8], mut i: usize) -> usize {
     let at = |k: usize| bytes.get(k).copied().unwrap_or(0);
     while i < bytes.len() {
         let b = at(i);
-        if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' {
-            i += 1;
-        } else if (b == b'+' || b == b'-') && matches!(at(i.wrapping_sub(1)), b'e' | b'E') {
+        let exponent_sign =
+            (b == b'+' || b == b'-') && matches!(at(i.wrapping_sub(1)), b'e' | b'E');
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || exponent_sign {
             i += 1;
         } else {
             break;

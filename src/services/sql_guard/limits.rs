@@ -27,7 +27,8 @@ pub const MAX_ROWS_CEILING: u64 = 100_000;
 
 /// Rejects empty and oversized SQL; returns the trimmed text.
 pub(crate) fn check_size(sql: &str) -> Result<&str, GuardError> {
-    let sql = sql.trim();
+    // JavaScript's trim() also drops U+FEFF (a BOM pasted with the query).
+    let sql = sql.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if sql.is_empty() {
         return Err(GuardError::empty());
     }

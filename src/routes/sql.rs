@@ -1,0 +1,194 @@
+//! `POST /api/sql` (Grafana or admin token): read-only SQL for Grafana's
+//! Infinity datasource (spec §5, fixes #7, #8, #13).
+//!
+//! The guard decides from the parsed query; the row cap comes from the AST;
+//! the query races `QUERY_TIMEOUT_MS`. Results are cached in KV under the
+//! current cache generation (a data write bumps it, orphaning old entries),
+//! and only when the query was costly enough to be worth a KV write — the
+//! free tier allows 1,000 KV writes a day, and dashboard queries with time
+//! macros rarely repeat exactly. One HTTP `Cache-Control` for hits and misses.
+
+use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
+use crate::services::deadline::within;
+use crate::services::platform::Statement;
+use crate::services::schema::READABLE_TABLES;
+use crate::services::sql_cache::generation;
+use crate::services::sql_guard::{clamp_max_rows, guard, GuardConfig};
+use crate::services::sql_log::{record, QueryLog};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+/// KV lifetime of a cached result (6 h, as the original).
+const CACHE_TTL_SECONDS: u64 = 21_600;
+/// HTTP caching for hits and misses alike.
+const CACHE_CONTROL: &str = "private, max-age=300";
+/// A result is cached only if D1 read at least this many rows for it.
+const CACHE_MIN_ROWS_READ: u64 = 5_000;
+
+pub fn routes() -> RouteGroup {
+    RouteGroup::new("/api").post("/sql", "sql", handler)
+}
+
+/// `QUERY_TIMEOUT_MS`: default 7 000, clamped to 1 000–15 000.
+pub fn timeout_ms(configured: Option<&str>) -> u64 {
+    configured
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(7_000)
+        .clamp(1_000, 15_000) as u64
+}
+
+fn cache_key(generation: u64, sql: &str, params: &[Value]) -> String {
+    let canonical = json!({"sql": sql, "params": params}).to_string();
+    let digest = hex::encode(Sha256::digest(canonical.as_bytes()));
+    format!("sql:{generation}:{}", digest.get(..32).unwrap_or(&digest))
+}
+
+fn body_parts(cx: &Ctx) -> (String, Vec<Value>) {
+    let body: Value = serde_json::from_slice(&cx.req.body).unwrap_or(Value::Null);
+    let sql = body
+        .get("sql")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let params = body
+        .get("params")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    (sql, params)
+}
+
+fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
+    Box::pin(async move {
+        let started = cx.platform().clock.now_ms();
+        let elapsed = |cx: &Ctx| cx.platform().clock.now_ms() - started;
+        let (sql, params) = body_parts(cx);
+        if sql.is_empty() {
+            return Err(ApiError::bad_request("SQL query is required"));
+        }
+        let max_rows = clamp_max_rows(cx.config().get("MAX_QUERY_ROWS"));
+        let config = GuardConfig {
+            max_rows,
+            readable_tables: READABLE_TABLES,
+        };
+        let guarded = match guard(&sql, &params, &config) {
+            Ok(g) => g,
+            Err(e) => {
+                record(
+                    cx,
+                    &QueryLog {
+                        sql: &sql,
+                        ms: elapsed(cx),
+                        rows: Some(0),
+                        error: Some(&e.message),
+                    },
+                );
+                let mut err = ApiError::bad_request(e.message);
+                if let Some(h) = e.hint {
+                    err = err.with_hint(h);
+                }
+                return Err(err);
+            }
+        };
+
+        let kv = cx.platform().kv.clone();
+        let key = cache_key(generation(kv.as_ref()).await, &sql, &params);
+        if let Ok(Some(hit)) = kv.get(&key).await {
+            let ms = elapsed(cx);
+            record(
+                cx,
+                &QueryLog {
+                    sql: &sql,
+                    ms,
+                    rows: None,
+                    error: None,
+                },
+            );
+            return Ok(Res::text(200, "application/json", hit)
+                .with_header("cache-control", CACHE_CONTROL)
+                .with_header("x-cache", "HIT")
+                .with_header("x-query-time-ms", format!("{ms:.0}")));
+        }
+
+        let stmt = Statement::new(guarded.sql.clone(), guarded.params.clone());
+        let timeout = timeout_ms(cx.config().get("QUERY_TIMEOUT_MS"));
+        let db = cx.platform().db.clone();
+        let sleeper = cx.platform().sleeper.clone();
+        let result = match within(sleeper.as_ref(), timeout, db.query(&stmt)).await {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                record(
+                    cx,
+                    &QueryLog {
+                        sql: &sql,
+                        ms: elapsed(cx),
+                        rows: Some(0),
+                        error: Some("execution failed"),
+                    },
+                );
+                return Err(ApiError::new(500, "Query execution failed")
+                    .with_hint("Please check your SQL syntax and try again.")
+                    .with_cause(e.to_string()));
+            }
+            None => {
+                record(
+                    cx,
+                    &QueryLog {
+                        sql: &sql,
+                        ms: elapsed(cx),
+                        rows: Some(0),
+                        error: Some("timeout"),
+                    },
+                );
+                return Err(ApiError::new(408, "Query timeout").with_hint(
+                    "Your query took too long to execute. Try simplifying it or adding more specific filters.",
+                ));
+            }
+        };
+        let rows = result.rows.len();
+        if rows as u64 > guarded.row_cap {
+            let msg = format!("Too many rows returned: {rows}");
+            record(
+                cx,
+                &QueryLog {
+                    sql: &sql,
+                    ms: elapsed(cx),
+                    rows: Some(rows),
+                    error: Some(&msg),
+                },
+            );
+            return Err(
+                ApiError::bad_request("Query returned too many rows").with_hint(format!(
+                "Maximum {} rows allowed. Please add a LIMIT clause or use more specific filters.",
+                guarded.row_cap
+            )),
+            );
+        }
+        let mut meta = Map::new();
+        meta.insert("rows_read".into(), json!(result.meta.rows_read));
+        meta.insert("rows_written".into(), json!(result.meta.rows_written));
+        meta.insert("size_after".into(), json!(result.meta.size_after));
+        let body = json!({"results": result.rows, "meta": meta}).to_string();
+        if result.meta.rows_read >= CACHE_MIN_ROWS_READ {
+            if let Err(e) = kv.put(&key, &body, Some(CACHE_TTL_SECONDS)).await {
+                tracing::warn!(error = %e, "could not cache a query result");
+            }
+        }
+        let ms = elapsed(cx);
+        record(
+            cx,
+            &QueryLog {
+                sql: &sql,
+                ms,
+                rows: Some(rows),
+                error: None,
+            },
+        );
+        Ok(Res::text(200, "application/json", body)
+            .with_header("cache-control", CACHE_CONTROL)
+            .with_header("x-cache", "MISS")
+            .with_header("x-row-count", rows.to_string())
+            .with_header("x-query-time-ms", format!("{ms:.0}")))
+    })
+}
