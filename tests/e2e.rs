@@ -275,6 +275,31 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
         summary.push(format!("{name}={stored}"));
     }
     assert_eq!(summary.len(), 19, "every collection synced");
+
+    // 6. The original's 64 dashboard queries answer from the synced data.
+    let queries: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            local_runtime::root().join("tests/fixtures/compat/original-dashboard-queries.json"),
+        )
+        .expect("dashboard queries"),
+    )
+    .expect("JSON");
+    let mut answered = 0;
+    for q in queries.iter().filter(|q| q["sql"].is_string()) {
+        let body = serde_json::json!({"sql": q["sql"], "params": []}).to_string();
+        let r = w.send(
+            "POST",
+            "/api/sql",
+            &[ip, ("authorization", &grafana), ("content-type", "application/json")],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(r.status, 200, "{}: {}", q["title"], String::from_utf8_lossy(&r.body));
+        if r.json()["results"].as_array().is_some_and(|a| !a.is_empty()) {
+            answered += 1;
+        }
+    }
+    assert!(answered >= 50, "only {answered} of 64 dashboard queries returned rows");
+    eprintln!("e2e dashboard: {answered} of 64 queries returned rows");
     eprintln!("e2e synced {SYNC_DAYS} days: {}", summary.join(" "));
 }
 
