@@ -11,20 +11,7 @@ use oura_edge::services::platform::{Db, Statement};
 use oura_edge::services::try_block_on;
 use oura_edge::services::writer::{write, WriteReport};
 use serde_json::{json, Value};
-use std::path::Path;
 use support::*;
-
-fn fixture(name: &str) -> Vec<Value> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/oura/{name}.json"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("missing fixture {}: {e}", path.display()));
-    let v: Value = serde_json::from_str(&text).unwrap();
-    match v.get("data") {
-        Some(Value::Array(docs)) => docs.clone(),
-        _ => vec![v],
-    }
-}
 
 fn scalar(db: &SqliteDb, sql: &str, params: Vec<Value>) -> Value {
     let r = try_block_on(db.query(&Statement::new(sql, params)))

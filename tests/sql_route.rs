@@ -5,34 +5,14 @@
 mod support;
 
 use oura_edge::router::{Method, Res};
-use oura_edge::routes::oura::{rows_for, REGISTRY};
 use oura_edge::services::sql_cache::invalidate;
 use oura_edge::services::try_block_on;
-use oura_edge::services::writer::write;
 use serde_json::{json, Value};
 use std::path::Path;
 use support::*;
 
 fn filled() -> TestApp {
-    let t = TestApp::new();
-    for c in REGISTRY {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("tests/fixtures/oura/{}.json", c.name));
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let docs = match v.get("data") {
-            Some(Value::Array(d)) => d.clone(),
-            _ => vec![v],
-        };
-        let (rows, _) = rows_for(c, &docs);
-        try_block_on(write(
-            t.native.db.as_ref(),
-            &rows,
-            "2026-01-15T12:00:00.000Z",
-        ))
-        .unwrap()
-        .unwrap();
-    }
-    t
+    TestApp::new().with_fixtures()
 }
 
 fn sql(t: &TestApp, body: Value) -> Res {

@@ -3,11 +3,16 @@
 
 mod admin_config;
 mod admin_sync;
+mod backfill;
+mod admin_webhooks;
 mod favicon;
 mod health;
 mod oauth;
 pub mod oura;
+mod webhook;
 mod sql;
+mod stats;
+mod summaries;
 
 use crate::router::RouteGroup;
 
@@ -18,8 +23,13 @@ pub fn all() -> Vec<RouteGroup> {
         favicon::routes(),
         admin_config::routes(),
         admin_sync::routes(),
+        backfill::routes(),
         oura::routes(),
         oauth::routes(),
+        webhook::routes(),
+        admin_webhooks::routes(),
         sql::routes(),
+        stats::routes(),
+        summaries::routes(),
     ]
 }

@@ -3,9 +3,11 @@
 #![allow(dead_code)]
 
 use oura_edge::router::{App, AppState, Method, Req, Res};
+use oura_edge::routes::oura::{rows_for, REGISTRY};
 use oura_edge::services::config::Config;
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::try_block_on;
+use oura_edge::services::writer::write;
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
@@ -61,6 +63,23 @@ impl TestApp {
         try_block_on(self.app.handle(req, self.state())).expect("native futures complete")
     }
 
+    /// Fills the database with every collection's fixture (simulator
+    /// output ending 2026-01-15, the test clock's day).
+    pub fn with_fixtures(self) -> TestApp {
+        for c in REGISTRY {
+            let (rows, rejected) = rows_for(c, &fixture(c.name));
+            assert!(rejected.is_empty(), "{}: {rejected:?}", c.name);
+            try_block_on(write(
+                self.native.db.as_ref(),
+                &rows,
+                "2026-01-15T12:00:00.000Z",
+            ))
+            .expect("native futures complete")
+            .expect("fixture rows are written");
+        }
+        self
+    }
+
     pub fn get(&self, path: &str) -> Res {
         self.send(req(Method::Get, path))
     }
@@ -77,4 +96,17 @@ pub fn bearer(token: &str) -> String {
 
 pub fn body_json(res: &Res) -> serde_json::Value {
     res.body_json().expect("JSON body")
+}
+
+/// The documents of one collection's fixture (`tests/fixtures/oura/<name>.json`).
+pub fn fixture(name: &str) -> Vec<serde_json::Value> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/oura/{name}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("missing fixture {}: {e}", path.display()));
+    let v: serde_json::Value = serde_json::from_str(&text).expect("fixture JSON");
+    match v.get("data") {
+        Some(serde_json::Value::Array(docs)) => docs.clone(),
+        _ => vec![v],
+    }
 }

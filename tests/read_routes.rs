@@ -1,0 +1,101 @@
+//! `/`, `/api/daily_summaries`, `/api/stats`, `/api/db/info`, `/api/admin/db/stats`.
+
+mod support;
+
+use oura_edge::router::{Method, Res};
+use serde_json::{json, Value};
+use support::*;
+
+fn filled() -> TestApp {
+    TestApp::new().with_fixtures()
+}
+
+fn get(t: &TestApp, path: &str, token: &str) -> Res {
+    t.send(req(Method::Get, path).with_header("authorization", &bearer(token)))
+}
+
+#[test]
+fn root_returns_recent_days_and_refuses_bad_numbers() {
+    let t = filled();
+    let all = body_json(&get(&t, "/", GRAFANA));
+    assert_eq!(all.as_array().unwrap().len(), 14);
+    let week = body_json(&get(&t, "/?days=3", GRAFANA));
+    let days: Vec<&str> = week
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        days,
+        ["2026-01-12", "2026-01-13", "2026-01-14", "2026-01-15"]
+    );
+    for bad in ["0", "-1", "1.5", "abc", "3651"] {
+        let res = get(&t, &format!("/?days={bad}"), GRAFANA);
+        assert_eq!(res.status, 400, "days={bad}");
+        assert!(body_json(&res)["error"].as_str().unwrap().contains("days"));
+    }
+}
+
+#[test]
+fn daily_summaries_filters_by_dates() {
+    let t = filled();
+    let res = get(
+        &t,
+        "/api/daily_summaries?start=2026-01-10&end=2026-01-11",
+        GRAFANA,
+    );
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("cache-control"), Some("private, max-age=300"));
+    let rows = body_json(&res);
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    assert!(rows[0].get("readiness_score").is_some());
+    assert_eq!(
+        body_json(&get(&t, "/api/daily_summaries?start=2026-1-10", GRAFANA)),
+        json!({"error": "Invalid start date format (expected YYYY-MM-DD)"})
+    );
+    assert_eq!(
+        body_json(&get(&t, "/api/daily_summaries?end=tomorrow", GRAFANA)),
+        json!({"error": "Invalid end date format (expected YYYY-MM-DD)"})
+    );
+}
+
+#[test]
+fn stats_and_db_info_read_the_exact_counts() {
+    let t = filled();
+    let stats = body_json(&get(&t, "/api/stats", GRAFANA));
+    let hr = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "heart_rate_samples")
+        .unwrap()
+        .clone();
+    assert_eq!(hr["record_count"], json!(3810));
+    assert_eq!(hr["max_day"], json!("2026-01-16"));
+    let info = body_json(&get(&t, "/api/db/info", GRAFANA));
+    assert!(info["file_size_bytes"].as_u64().unwrap() > 0);
+    let total: u64 = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["record_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(info["total_records"], json!(total));
+    assert_eq!(info["growth_bytes_per_day"], Value::Null, "no history yet");
+    // A day later, growth is measured against yesterday's recorded size.
+    t.native.clock.advance(86_400_000.0);
+    let later = body_json(&get(&t, "/api/db/info", GRAFANA));
+    assert_eq!(later["growth_bytes_per_day"], json!(0.0));
+}
+
+#[test]
+fn admin_db_stats_needs_admin_and_tolerates_no_analyze() {
+    let t = filled();
+    assert_eq!(get(&t, "/api/admin/db/stats", GRAFANA).status, 403);
+    let res = get(&t, "/api/admin/db/stats", ADMIN);
+    assert_eq!(res.status, 200);
+    let body = body_json(&res);
+    assert!(body["tables"].as_array().unwrap().len() >= 12);
+    assert_eq!(body["indexes"], json!([]));
+}
