@@ -290,15 +290,31 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
         let r = w.send(
             "POST",
             "/api/sql",
-            &[ip, ("authorization", &grafana), ("content-type", "application/json")],
+            &[
+                ip,
+                ("authorization", &grafana),
+                ("content-type", "application/json"),
+            ],
             Some(body.as_bytes()),
         );
-        assert_eq!(r.status, 200, "{}: {}", q["title"], String::from_utf8_lossy(&r.body));
-        if r.json()["results"].as_array().is_some_and(|a| !a.is_empty()) {
+        assert_eq!(
+            r.status,
+            200,
+            "{}: {}",
+            q["title"],
+            String::from_utf8_lossy(&r.body)
+        );
+        if r.json()["results"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
             answered += 1;
         }
     }
-    assert!(answered >= 50, "only {answered} of 64 dashboard queries returned rows");
+    assert!(
+        answered >= 50,
+        "only {answered} of 64 dashboard queries returned rows"
+    );
     eprintln!("e2e dashboard: {answered} of 64 queries returned rows");
     eprintln!("e2e synced {SYNC_DAYS} days: {}", summary.join(" "));
 }
