@@ -3,13 +3,10 @@
 
 mod admin_config;
 mod admin_sync;
-mod backfill;
-mod admin_webhooks;
 mod favicon;
 mod health;
 mod oauth;
 pub mod oura;
-mod webhook;
 mod sql;
 mod stats;
 mod summaries;
@@ -23,11 +20,8 @@ pub fn all() -> Vec<RouteGroup> {
         favicon::routes(),
         admin_config::routes(),
         admin_sync::routes(),
-        backfill::routes(),
         oura::routes(),
         oauth::routes(),
-        webhook::routes(),
-        admin_webhooks::routes(),
         sql::routes(),
         stats::routes(),
         summaries::routes(),
