@@ -99,3 +99,47 @@ fn admin_db_stats_needs_admin_and_tolerates_no_analyze() {
     assert!(body["tables"].as_array().unwrap().len() >= 12);
     assert_eq!(body["indexes"], json!([]));
 }
+
+#[test]
+fn the_status_page_is_styled_by_hash_and_reports_freshness() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let t = filled();
+    // A cron run an hour ago: fresh on a two-hourly schedule.
+    try_block_on_put(
+        &t,
+        "sync:last_success",
+        r#"{"timestamp":"2026-01-15T11:00:00.000Z","failures":[]}"#,
+    );
+    for path in ["/status", "/statuspage"] {
+        let res = get(&t, path, GRAFANA);
+        assert_eq!(res.status, 200);
+        assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
+        let html = String::from_utf8(res.body.clone()).unwrap();
+        let style = html
+            .split("<style>")
+            .nth(1)
+            .unwrap()
+            .split("</style>")
+            .next()
+            .unwrap();
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(style.as_bytes()));
+        let csp = res.header("content-security-policy").unwrap();
+        assert!(csp.contains(&format!("style-src 'sha256-{hash}'")), "{csp}");
+        assert!(!csp.contains("unsafe-inline") && csp.contains("default-src 'none'"));
+        assert!(html.contains("heart_rate_samples") && html.contains("3810"));
+        assert!(html.contains("badge fresh"), "sync is fresh");
+    }
+    // Six hours without a run is stale.
+    t.native.clock.advance(6.0 * 3_600_000.0);
+    let html = String::from_utf8(get(&t, "/status", GRAFANA).body).unwrap();
+    assert!(html.contains("badge stale"));
+    assert_eq!(t.send(req(Method::Get, "/status")).status, 401);
+}
+
+fn try_block_on_put(t: &TestApp, key: &str, value: &str) {
+    oura_edge::services::try_block_on(t.native.platform.kv.put(key, value, None))
+        .unwrap()
+        .unwrap();
+}

@@ -9,6 +9,7 @@ mod oauth;
 pub mod oura;
 mod sql;
 mod stats;
+mod status;
 mod summaries;
 
 use crate::router::RouteGroup;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<RouteGroup> {
         oauth::routes(),
         sql::routes(),
         stats::routes(),
+        status::routes(),
         summaries::routes(),
     ]
 }

@@ -27,6 +27,7 @@ pub const NAMES: &[&str] = &[
     "MAX_QUERY_ROWS",
     "QUERY_TIMEOUT_MS",
     "LOG_SQL_PREVIEW",
+    "SYNC_CRON",
 ];
 
 /// Values used when a setting is not configured (decisions.md, spec §2.1).

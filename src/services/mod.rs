@@ -4,6 +4,7 @@ pub mod access_jwt;
 pub mod auth_log;
 pub mod config;
 pub mod deadline;
+pub mod freshness;
 pub mod html;
 pub mod oura;
 pub mod platform;
