@@ -167,6 +167,25 @@ fn unauth_tier_limits_the_eleventh_bad_token(w: &Wrangler) {
     assert_security_headers(&limited, "429 (unauth)");
 }
 
+fn status_renders_in_chromium(w: &Wrangler) {
+    use local_runtime::browser::{auth_proxy, pixel, visit};
+    let upstream = w.base.trim_start_matches("http://");
+    let proxy = auth_proxy(upstream, &auth(GRAFANA));
+    let seen = visit(&format!("{proxy}/status"));
+    assert!(
+        !seen.log.contains("Content Security Policy") && !seen.log.contains("Refused to"),
+        "CSP violation:\n{}",
+        seen.log
+    );
+    // The stylesheet applied: the page background is the style's #f7f8fb, not white.
+    assert_eq!(
+        pixel(&seen.screenshot, 3, 3),
+        [0xf7, 0xf8, 0xfb],
+        "{}",
+        seen.log
+    );
+}
+
 /// A named check against the shared instance.
 type Check = (&'static str, fn(&Wrangler));
 
@@ -333,7 +352,7 @@ fn e2e_against_wrangler_dev() {
     .collect();
     vars.extend(sim.worker_vars());
     let w = Wrangler::start(&vars);
-    let checks: [Check; 5] = [
+    let checks: [Check; 6] = [
         (
             "health is rate limited per IP",
             health_is_rate_limited_per_ip,
@@ -347,6 +366,10 @@ fn e2e_against_wrangler_dev() {
         (
             "OAuth against the simulator, then a sync of every collection",
             oauth_then_sync_matches_the_simulator,
+        ),
+        (
+            "/status renders styled in Chromium",
+            status_renders_in_chromium,
         ),
     ];
     let mut failed = Vec::new();

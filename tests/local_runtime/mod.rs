@@ -4,6 +4,8 @@
 //! `cargo build -p oura-sim` first (`make test` does both).
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
