@@ -143,3 +143,41 @@ fn try_block_on_put(t: &TestApp, key: &str, value: &str) {
         .unwrap()
         .unwrap();
 }
+
+#[test]
+fn health_shows_more_to_known_callers_and_redacts_secrets() {
+    let t = filled();
+    try_block_on_put(
+        &t,
+        "sync:last_success",
+        r#"{"timestamp":"2026-01-15T11:00:00.000Z"}"#,
+    );
+    let call = |ip: &str, token: Option<&str>| {
+        let mut r = oura_edge::router::Req::new(Method::Get, "/health")
+            .with_header("cf-connecting-ip", ip)
+            .with_header("cf-access-client-secret", "shh")
+            .with_header("x-custom", "visible");
+        if let Some(tok) = token {
+            r = r.with_header("authorization", &bearer(tok));
+        }
+        body_json(&t.send(r))
+    };
+    let public = call("192.0.2.201", None);
+    assert!(public.get("pipeline").is_none() && public.get("request").is_none());
+    let grafana = call("192.0.2.202", Some(GRAFANA));
+    assert_eq!(grafana["pipeline"]["reconciliationPath"]["status"], "ok");
+    assert_eq!(grafana["pipeline"]["sync"]["freshness"]["state"], "fresh");
+    assert_eq!(
+        grafana["pipeline"]["webhook"]["freshness"]["state"],
+        "unknown"
+    );
+    assert!(grafana.get("request").is_none());
+    let admin = call("192.0.2.203", Some(ADMIN));
+    let headers = &admin["request"]["headers"];
+    assert_eq!(headers["x-custom"], "visible");
+    assert!(
+        headers.get("authorization").is_none() && headers.get("cf-access-client-secret").is_none()
+    );
+    let text = admin.to_string();
+    assert!(!text.contains(ADMIN) && !text.contains("shh"));
+}

@@ -1,6 +1,9 @@
 //! `/health`: public liveness, 1 request per minute per IP (spec §4.1).
+//! A valid token adds the pipeline's state; the admin token adds the request
+//! as the worker saw it, with credentials and Access headers redacted.
 
-use crate::router::{BoxFut, Ctx, HandlerResult, LimitPhase, Res, RouteGroup, Tier};
+use crate::router::{BoxFut, Ctx, HandlerResult, LimitPhase, Res, Role, RouteGroup, Tier};
+use crate::services::pipeline::Pipeline;
 use crate::services::time::iso_timestamp;
 use serde_json::json;
 
@@ -16,16 +19,42 @@ pub fn routes() -> RouteGroup {
         )
 }
 
+/// Headers never echoed back, even to the admin.
+const REDACTED: &[&str] = &[
+    "authorization",
+    "cookie",
+    "cf-access-client-id",
+    "cf-access-client-secret",
+    "cf-access-jwt-assertion",
+];
+
 fn health(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
     Box::pin(async move {
         let now = cx.platform().clock.now_ms();
-        Ok(Res::json(
-            200,
-            &json!({
-                "status": "ok",
-                "timestamp": iso_timestamp(now),
-                "version": cx.config().version,
-            }),
-        ))
+        let mut body = json!({
+            "status": "ok",
+            "timestamp": iso_timestamp(now),
+            "version": cx.config().version,
+        });
+        if cx.vars.role.is_some() {
+            let pipeline = Pipeline::read(cx).await;
+            body["lastSync"] = pipeline.last_sync.clone();
+            body["pipeline"] = pipeline.to_json();
+        }
+        if cx.vars.role == Some(Role::Admin) {
+            let headers: serde_json::Map<String, serde_json::Value> = cx
+                .req
+                .headers
+                .iter()
+                .filter(|(k, _)| !REDACTED.contains(k))
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            body["request"] = json!({
+                "headers": headers,
+                "method": cx.req.method.as_str(),
+                "url": format!("{}{}", cx.req.origin, cx.req.path),
+            });
+        }
+        Ok(Res::json(200, &body))
     })
 }

@@ -7,6 +7,7 @@ pub mod deadline;
 pub mod freshness;
 pub mod html;
 pub mod oura;
+pub mod pipeline;
 pub mod platform;
 pub mod schema;
 pub mod sql_cache;

@@ -1,0 +1,110 @@
+//! The ingestion pipeline's health from the markers each path leaves in KV
+//! (spec §4.1, §14): the cron's last success, the last accepted webhook, the
+//! queue consumer's last success and errors. Read by `/health` and `/status`.
+
+use crate::router::Ctx;
+use crate::services::freshness::{evaluate, sync_threshold_minutes, Freshness};
+use serde_json::{json, Value};
+
+pub const SYNC_KEY: &str = "sync:last_success";
+pub const WEBHOOK_KEY: &str = "webhook:last_accepted";
+pub const QUEUE_KEY: &str = "queue:last_success";
+pub const QUEUE_ERROR_KEY: &str = "queue:last_error";
+pub const STATS_ERROR_KEY: &str = "stats:last_error";
+
+/// The schedule in wrangler.toml; `SYNC_CRON` overrides it.
+pub const DEFAULT_CRON: &str = "0 */2 * * *";
+/// Webhooks and the queue follow the user's ring syncs: a day is normal.
+const REALTIME_THRESHOLD_MINUTES: i64 = 24 * 60;
+
+pub struct Pipeline {
+    pub cron: String,
+    pub last_sync: Value,
+    pub webhook: Value,
+    pub queue: Value,
+    pub queue_error: Value,
+    pub stats_error: Value,
+    pub sync_fresh: Freshness,
+    pub webhook_fresh: Freshness,
+    pub queue_fresh: Freshness,
+}
+
+async fn kv_json(cx: &Ctx, key: &str) -> Value {
+    match cx.platform().kv.get(key).await {
+        Ok(Some(text)) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+/// `(label, word)` for a group of signals (spec §14.2).
+fn summarize(signals: &[&Freshness], has_error: bool) -> (&'static str, &'static str) {
+    if has_error {
+        ("Degraded", "degraded")
+    } else if signals.iter().any(|s| s.is_fresh) {
+        ("Operational", "ok")
+    } else if signals.iter().any(|s| s.state != "unknown") {
+        ("Stale", "stale")
+    } else {
+        ("Unknown", "unknown")
+    }
+}
+
+impl Pipeline {
+    pub async fn read(cx: &Ctx) -> Pipeline {
+        let now = cx.platform().clock.now_ms();
+        let cron = cx
+            .config()
+            .get("SYNC_CRON")
+            .unwrap_or(DEFAULT_CRON)
+            .to_string();
+        let last_sync = kv_json(cx, SYNC_KEY).await;
+        let webhook = kv_json(cx, WEBHOOK_KEY).await;
+        let queue = kv_json(cx, QUEUE_KEY).await;
+        let ts = |v: &Value| {
+            v.get("timestamp")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        Pipeline {
+            sync_fresh: evaluate(
+                ts(&last_sync).as_deref(),
+                now,
+                sync_threshold_minutes(&cron),
+            ),
+            webhook_fresh: evaluate(ts(&webhook).as_deref(), now, REALTIME_THRESHOLD_MINUTES),
+            queue_fresh: evaluate(ts(&queue).as_deref(), now, REALTIME_THRESHOLD_MINUTES),
+            queue_error: kv_json(cx, QUEUE_ERROR_KEY).await,
+            stats_error: kv_json(cx, STATS_ERROR_KEY).await,
+            cron,
+            last_sync,
+            webhook,
+            queue,
+        }
+    }
+
+    pub fn status(&self) -> (&'static str, &'static str) {
+        summarize(
+            &[&self.sync_fresh, &self.webhook_fresh, &self.queue_fresh],
+            !self.queue_error.is_null() || !self.stats_error.is_null(),
+        )
+    }
+
+    /// The `pipeline` object of `/health`.
+    pub fn to_json(&self) -> Value {
+        let realtime = summarize(
+            &[&self.webhook_fresh, &self.queue_fresh],
+            !self.queue_error.is_null(),
+        );
+        let reconciliation = summarize(&[&self.sync_fresh], !self.stats_error.is_null());
+        json!({
+            "mode": {"primary": "webhook_queue", "reconciliation": "cron_sync"},
+            "status": self.status().1,
+            "primaryPath": {"label": "Webhook + Queue", "status": realtime.1},
+            "reconciliationPath": {"label": "Cron Reconciliation", "status": reconciliation.1},
+            "sync": {"lastSuccess": self.last_sync, "freshness": self.sync_fresh, "schedule": self.cron},
+            "webhook": {"lastAccepted": self.webhook, "freshness": self.webhook_fresh},
+            "queue": {"lastSuccess": self.queue, "freshness": self.queue_fresh, "lastError": self.queue_error},
+            "errors": {"stats": self.stats_error},
+        })
+    }
+}
