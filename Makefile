@@ -44,7 +44,9 @@ test: lint build-fast
 bench: build-fast
 	@$(ENV) cargo build -p oura-sim
 	@$(ENV) cargo bench --bench middleware_stack
+	@$(ENV) cargo bench --bench sql_guard
 	@$(ENV) cargo bench --bench ingest
+	@$(ENV) cargo bench --bench sql_throughput
 
 clean:
 	rm -rf target build $(STATE) .wrangler
