@@ -209,6 +209,7 @@ impl App {
             res.headers
                 .set_if_absent("content-length", res.body.len().to_string());
             res.body.clear();
+            res.stream = None;
         }
         res
     }

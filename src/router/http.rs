@@ -2,6 +2,7 @@
 //! `worker::Request`/`worker::Response` to and from these, so handlers,
 //! middleware and tests never touch `worker` types.
 
+use super::stream::BodyStream;
 use serde::Serialize;
 
 /// HTTP methods the router distinguishes. Anything else is `Other`, which
@@ -226,6 +227,8 @@ pub struct Res {
     pub status: u16,
     pub headers: Headers,
     pub body: Vec<u8>,
+    /// When set, the body is streamed from here and `body` is ignored.
+    pub stream: Option<BodyStream>,
 }
 
 impl Res {
@@ -234,6 +237,7 @@ impl Res {
             status,
             headers: Headers::new(),
             body: Vec::new(),
+            stream: None,
         }
     }
 
@@ -264,6 +268,11 @@ impl Res {
 
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Res {
         self.body = body.into();
+        self
+    }
+
+    pub fn with_stream(mut self, stream: BodyStream) -> Res {
+        self.stream = Some(stream);
         self
     }
 

@@ -10,6 +10,7 @@ mod group;
 mod handler;
 mod http;
 mod meta;
+mod stream;
 
 pub use app::{App, AppBuilder};
 pub use context::{AppState, Ctx, Vars};
@@ -17,4 +18,5 @@ pub use error::ApiError;
 pub use group::RouteGroup;
 pub use handler::{BoxFut, Handler, HandlerResult, Middleware, Next};
 pub use http::{percent_decode, Headers, Method, Req, Res};
+pub use stream::{drain, BodyStream, ChunkSource};
 pub use meta::{AccessPolicy, LimitPhase, Role, RouteLimit, RouteMeta, Tier};

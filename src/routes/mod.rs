@@ -3,6 +3,8 @@
 
 mod admin_config;
 mod admin_sync;
+mod backfill;
+mod export;
 mod favicon;
 mod health;
 mod oauth;
@@ -19,8 +21,10 @@ pub fn all() -> Vec<RouteGroup> {
     vec![
         health::routes(),
         favicon::routes(),
+        export::routes(),
         admin_config::routes(),
         admin_sync::routes(),
+        backfill::routes(),
         oura::routes(),
         oauth::routes(),
         sql::routes(),

@@ -2,7 +2,9 @@
 
 pub mod access_jwt;
 pub mod auth_log;
+pub mod backfill;
 pub mod config;
+pub mod cron;
 pub mod deadline;
 pub mod freshness;
 pub mod html;

@@ -1,0 +1,52 @@
+//! Streaming response bodies: a source of chunks pulled one at a time, so a
+//! large export never sits in memory whole. The fetch entry turns it into a
+//! `ReadableStream`; tests drain it with [`drain`].
+
+use super::handler::BoxFut;
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+/// Produces the body chunk by chunk; `Ok(None)` ends it.
+pub trait ChunkSource {
+    fn next_chunk(&mut self) -> BoxFut<'_, Result<Option<Vec<u8>>, String>>;
+}
+
+/// A response body that is produced while it is sent.
+#[derive(Clone)]
+pub struct BodyStream(pub Rc<RefCell<Option<Box<dyn ChunkSource>>>>);
+
+impl BodyStream {
+    pub fn new(source: impl ChunkSource + 'static) -> BodyStream {
+        BodyStream(Rc::new(RefCell::new(Some(Box::new(source)))))
+    }
+
+    /// Takes the source out (it can be sent once).
+    pub fn take(&self) -> Option<Box<dyn ChunkSource>> {
+        self.0.borrow_mut().take()
+    }
+}
+
+impl fmt::Debug for BodyStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BodyStream")
+    }
+}
+
+impl PartialEq for BodyStream {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Reads a whole stream into memory (tests; never on a request path).
+pub async fn drain(stream: &BodyStream) -> Result<Vec<u8>, String> {
+    let Some(mut source) = stream.take() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    while let Some(chunk) = source.next_chunk().await? {
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}

@@ -1,0 +1,80 @@
+//! The durable-step interface the backfill is written against. On the
+//! Worker, `step.do` of a Cloudflare Workflow implements it (the JS bridge
+//! in `entry/workflow.rs`): results are memoised by name, a failing body
+//! is retried per its policy. `MemSteps` does the same in memory so the
+//! workflow logic is tested natively.
+
+use crate::router::BoxFut;
+use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+/// A step's body. `'static` because the Workflow runtime may call it again
+/// (a retry) long after the call that registered it returned.
+pub type StepFut = Pin<Box<dyn Future<Output = Result<Value, String>>>>;
+pub type StepBody = Rc<dyn Fn() -> StepFut>;
+
+/// How the runtime retries a failing step body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub limit: u32,
+    pub delay_ms: u64,
+    pub exponential: bool,
+    pub timeout_ms: u64,
+}
+
+pub trait Steps {
+    /// Runs `body` as the step `name` (unique within a run); `Err` once
+    /// every attempt failed.
+    fn run<'a>(
+        &'a self,
+        name: &'a str,
+        policy: RetryPolicy,
+        body: StepBody,
+    ) -> BoxFut<'a, Result<Value, String>>;
+}
+
+/// In-memory steps: memoised by name, retried per policy without waiting.
+#[derive(Default)]
+pub struct MemSteps {
+    done: RefCell<HashMap<String, Result<Value, String>>>,
+    attempts: RefCell<Vec<String>>,
+}
+
+impl MemSteps {
+    /// Every attempt's step name, in order.
+    pub fn attempts(&self) -> Vec<String> {
+        self.attempts.borrow().clone()
+    }
+}
+
+impl Steps for MemSteps {
+    fn run<'a>(
+        &'a self,
+        name: &'a str,
+        policy: RetryPolicy,
+        body: StepBody,
+    ) -> BoxFut<'a, Result<Value, String>> {
+        Box::pin(async move {
+            if let Some(r) = self.done.borrow().get(name) {
+                return r.clone();
+            }
+            let mut last = Err(String::from("step never ran"));
+            for _ in 0..=policy.limit {
+                self.attempts.borrow_mut().push(name.to_string());
+                last = body().await;
+                if last.is_ok() {
+                    break;
+                }
+            }
+            self.done
+                .borrow_mut()
+                .insert(name.to_string(), last.clone());
+            last
+        })
+    }
+}
