@@ -8,7 +8,7 @@ use crate::router::{App, AppState, Method, Req, Res};
 use crate::services::config::Config;
 use crate::services::platform::worker::platform;
 use std::rc::Rc;
-use worker::{event, Context, Env, MessageBatch, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 
 thread_local! {
     /// Built once per isolate; a build error is kept and answered as 500.
@@ -59,6 +59,19 @@ fn to_response(res: Res) -> worker::Result<worker::Response> {
     let builder = worker::ResponseBuilder::new()
         .with_status(res.status)
         .with_headers(headers);
+    if let Some(source) = res.stream.as_ref().and_then(|s| s.take()) {
+        // Pull one chunk per read of the ReadableStream.
+        // An error ends the stream after being reported once.
+        let chunks = futures_util::stream::unfold(Some(source), |state| async move {
+            let mut source = state?;
+            match source.next_chunk().await {
+                Ok(Some(chunk)) => Some((Ok::<Vec<u8>, worker::Error>(chunk), Some(source))),
+                Ok(None) => None,
+                Err(e) => Some((Err(worker::Error::RustError(e)), None)),
+            }
+        });
+        return builder.from_stream(chunks);
+    }
     Ok(if res.body.is_empty() {
         builder.empty()
     } else {
@@ -81,19 +94,83 @@ async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<
 }
 
 #[event(scheduled)]
-async fn scheduled(event: ScheduledEvent, _env: Env, _ctx: ScheduleContext) {
-    tracing::info!(cron = %event.cron(), "cron fired; reconciliation sync is not built yet");
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let state = state(&env);
+    let outcome = crate::services::cron::run(&state.platform, &state.config, &event.cron()).await;
+    tracing::info!(cron = %event.cron(), "cron finished: {}", outcome.summary());
 }
 
-/// Never returns an error: the generated glue panics on `Err`, which would
-/// kill the isolate. Until the consumer exists, messages are retried, not dropped.
-#[event(queue)]
-async fn queue(
-    batch: MessageBatch<serde_json::Value>,
-    _env: Env,
-    _ctx: Context,
-) -> worker::Result<()> {
-    tracing::warn!(queue = %batch.queue(), "queue consumer not built yet; retrying batch");
-    batch.retry_all();
-    Ok(())
+/// The queue consumer export, written out instead of `#[event(queue)]`
+/// because workers-rs 0.8.7 does not expose `Message.attempts`, which the
+/// consumer needs to dead-letter on the last attempt. It mirrors that glue
+/// and never rejects (a rejected batch would be retried wholesale).
+mod queue_export {
+    use crate::services::webhooks::consumer::{handle_batch, Incoming, Verdict};
+    use worker::js_sys::{Array, Object, Reflect};
+    use worker::wasm_bindgen::prelude::wasm_bindgen;
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    use worker::worker_sys::{Context as ContextSys, Message, MessageBatch};
+
+    fn attempts(m: &Message) -> u32 {
+        Reflect::get(m, &JsValue::from_str("attempts"))
+            .ok()
+            .and_then(|v| v.as_f64())
+            .map_or(1, |a| a.max(1.0) as u32)
+    }
+
+    fn retry(m: &Message, delay_seconds: u32) {
+        let options = Object::new();
+        let _ = Reflect::set(
+            &options,
+            &JsValue::from_str("delaySeconds"),
+            &JsValue::from(delay_seconds),
+        );
+        if let Err(e) = m.retry(options.into()) {
+            tracing::error!(error = ?e, "could not mark a queue message for retry");
+        }
+    }
+
+    #[wasm_bindgen(
+        wasm_bindgen = ::worker::wasm_bindgen,
+        wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+        js_sys = ::worker::js_sys
+    )]
+    pub async fn queue(
+        batch: MessageBatch,
+        env: worker::Env,
+        _ctx: ContextSys,
+    ) -> Result<JsValue, JsValue> {
+        std::panic::AssertUnwindSafe(async move {
+            let messages: Vec<Message> = batch
+                .messages()
+                .map(|a: Array| a.iter().map(|m| m.unchecked_into::<Message>()).collect())
+                .unwrap_or_default();
+            let incoming: Vec<Incoming> = messages
+                .iter()
+                .map(|m| Incoming {
+                    body: m
+                        .body()
+                        .ok()
+                        .and_then(|b| serde_wasm_bindgen::from_value(b).ok())
+                        .unwrap_or(serde_json::Value::Null),
+                    attempts: attempts(m),
+                })
+                .collect();
+            let state = super::state(&env);
+            let verdicts = handle_batch(&state.platform, &state.config, &incoming).await;
+            for (i, m) in messages.iter().enumerate() {
+                match verdicts.get(i) {
+                    Some(Verdict::Ack) => {
+                        if let Err(e) = m.ack() {
+                            tracing::error!(error = ?e, "could not acknowledge a queue message");
+                        }
+                    }
+                    Some(Verdict::Retry { delay_seconds }) => retry(m, *delay_seconds),
+                    None => retry(m, 30),
+                }
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+        .await
+    }
 }

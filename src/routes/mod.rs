@@ -4,11 +4,13 @@
 mod admin_config;
 mod admin_sync;
 mod backfill;
+mod admin_webhooks;
 mod export;
 mod favicon;
 mod health;
 mod oauth;
 pub mod oura;
+mod webhook;
 mod sql;
 mod stats;
 mod status;
@@ -27,6 +29,8 @@ pub fn all() -> Vec<RouteGroup> {
         backfill::routes(),
         oura::routes(),
         oauth::routes(),
+        webhook::routes(),
+        admin_webhooks::routes(),
         sql::routes(),
         stats::routes(),
         status::routes(),

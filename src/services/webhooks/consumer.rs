@@ -1,0 +1,277 @@
+//! The queue consumer, platform-neutral: the Worker's `queue` handler maps
+//! each message to an [`Incoming`] and applies the returned [`Verdict`]s.
+//!
+//! create/update fetch the document and upsert it through the one writer; a
+//! 404 means the document is gone, so it is deleted like a `delete` event.
+//! Transient failures are retried with a growing delay; after the last
+//! attempt, and for failures no retry can fix, the message is recorded in
+//! `webhook_dead_letters` so nothing disappears silently.
+
+use super::delete::{remove, DeleteError};
+use super::{data_type, lag_seconds, Event};
+use crate::routes::oura::rows_for;
+use crate::services::config::Config;
+use crate::services::oura::{OuraClient, OuraError};
+use crate::services::platform::{Platform, Statement};
+use crate::services::sql_cache;
+use crate::services::time::iso_timestamp;
+use crate::services::writer::write;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// `max_retries` of the consumer in wrangler.toml: a message is delivered at
+/// most `MAX_RETRIES + 1` times.
+pub const MAX_RETRIES: u32 = 8;
+const FIRST_DELAY_SECONDS: u32 = 30;
+/// Eight retries at 30 s doubling to this cap span about an hour, as long as
+/// Oura itself keeps retrying a delivery.
+const MAX_DELAY_SECONDS: u32 = 900;
+
+/// One queue message as the consumer sees it.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub body: Value,
+    /// Delivery count, starting at 1 (`Message::attempts`).
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Ack,
+    Retry { delay_seconds: u32 },
+}
+
+/// Delay before retry `attempts` (1-based): 30, 60, 120, …, capped at 900 s.
+pub fn retry_delay(attempts: u32) -> u32 {
+    let doublings = attempts.saturating_sub(1).min(10);
+    FIRST_DELAY_SECONDS
+        .saturating_mul(1 << doublings)
+        .min(MAX_DELAY_SECONDS)
+}
+
+/// How one message failed.
+#[derive(Debug, Clone, PartialEq)]
+enum Failure {
+    /// Worth another attempt (network, Oura 429/5xx, breaker, D1, authorisation).
+    Transient(String),
+    /// No retry can fix it (malformed message or document, Oura 4xx).
+    Permanent(String),
+}
+
+fn from_oura(e: OuraError) -> Failure {
+    match e {
+        OuraError::Transient(_) | OuraError::Breaker | OuraError::NotAuthorized => {
+            Failure::Transient(e.to_string())
+        }
+        OuraError::Http { status, .. } if status == 429 || status >= 500 => {
+            Failure::Transient(e.to_string())
+        }
+        OuraError::Http { .. } | OuraError::Invalid(_) => Failure::Permanent(e.to_string()),
+    }
+}
+
+fn from_delete(e: DeleteError) -> Failure {
+    match e {
+        DeleteError::Storage(m) => Failure::Transient(format!("deleting: {m}")),
+        DeleteError::Invalid(m) => Failure::Permanent(format!("deleting: {m}")),
+    }
+}
+
+/// Rows changed by one event.
+async fn apply(platform: &Platform, client: &OuraClient<'_>, ev: &Event) -> Result<u64, Failure> {
+    let c = data_type(&ev.data_type)
+        .ok_or_else(|| Failure::Permanent(format!("unknown data type {}", ev.data_type)))?;
+    let now = iso_timestamp(platform.clock.now_ms());
+    let doc = match ev.event_type.as_str() {
+        "create" | "update" => client
+            .fetch_document(c, &ev.object_id)
+            .await
+            .map_err(from_oura)?,
+        "delete" => None,
+        other => return Err(Failure::Permanent(format!("unknown event type {other}"))),
+    };
+    match doc {
+        Some(doc) => {
+            let (rows, errors) = rows_for(c, std::slice::from_ref(&doc));
+            if !errors.is_empty() {
+                return Err(Failure::Permanent(errors.join("; ")));
+            }
+            let report = write(platform.db.as_ref(), &rows, &now)
+                .await
+                .map_err(|e| Failure::Transient(format!("writing: {e}")))?;
+            Ok(report.rows_written)
+        }
+        // Deleted, or gone before we could fetch it (Oura answered 404).
+        None => remove(platform.db.as_ref(), c, &ev.object_id, &now)
+            .await
+            .map_err(from_delete),
+    }
+}
+
+async fn dead_letter(
+    platform: &Platform,
+    msg: &Incoming,
+    ev: Option<&Event>,
+    error: &str,
+) -> Result<(), String> {
+    let s = |f: fn(&Event) -> &String| ev.map_or(Value::Null, |e| Value::from(f(e).as_str()));
+    let body = match &msg.body {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    platform
+        .db
+        .query(&Statement::new(
+            "INSERT INTO webhook_dead_letters (recorded_at, event_type, data_type, object_id, \
+             event_time, user_id, attempts, error, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            vec![
+                Value::from(iso_timestamp(platform.clock.now_ms())),
+                s(|e| &e.event_type),
+                s(|e| &e.data_type),
+                s(|e| &e.object_id),
+                s(|e| &e.event_time),
+                s(|e| &e.user_id),
+                Value::from(msg.attempts),
+                Value::from(error),
+                Value::from(body),
+            ],
+        ))
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Per data type, what this batch did: folded into one D1 batch at the end.
+#[derive(Default)]
+struct Freshness {
+    last_event_time: Option<String>,
+    last_event_type: String,
+    last_object_id: String,
+    lag_seconds: Option<f64>,
+    processed: u64,
+    last_error: Option<String>,
+}
+
+fn freshness_statements(by_type: &BTreeMap<String, Freshness>, now_iso: &str) -> Vec<Statement> {
+    by_type
+        .iter()
+        .map(|(dt, f)| {
+            Statement::new(
+                "INSERT INTO webhook_freshness (data_type, last_event_time, last_event_type, \
+                 last_object_id, last_processed_at, lag_seconds, processed, last_error, last_error_at) \
+                 VALUES (?1, ?2, ?3, ?4, CASE WHEN ?6 > 0 THEN ?7 END, ?5, ?6, ?8, CASE WHEN ?8 IS NOT NULL THEN ?7 END) \
+                 ON CONFLICT (data_type) DO UPDATE SET \
+                 last_event_time = CASE WHEN excluded.processed > 0 THEN excluded.last_event_time ELSE last_event_time END, \
+                 last_event_type = CASE WHEN excluded.processed > 0 THEN excluded.last_event_type ELSE last_event_type END, \
+                 last_object_id = CASE WHEN excluded.processed > 0 THEN excluded.last_object_id ELSE last_object_id END, \
+                 last_processed_at = COALESCE(excluded.last_processed_at, last_processed_at), \
+                 lag_seconds = CASE WHEN excluded.processed > 0 THEN excluded.lag_seconds ELSE lag_seconds END, \
+                 processed = processed + excluded.processed, \
+                 last_error = COALESCE(excluded.last_error, last_error), \
+                 last_error_at = COALESCE(excluded.last_error_at, last_error_at)",
+                vec![
+                    Value::from(dt.as_str()),
+                    f.last_event_time.clone().map_or(Value::Null, Value::from),
+                    Value::from(f.last_event_type.as_str()),
+                    Value::from(f.last_object_id.as_str()),
+                    f.lag_seconds.map_or(Value::Null, Value::from),
+                    Value::from(f.processed),
+                    Value::from(now_iso),
+                    f.last_error.clone().map_or(Value::Null, Value::from),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// Processes a batch in order and returns one verdict per message.
+pub async fn handle_batch(
+    platform: &Platform,
+    config: &Config,
+    batch: &[Incoming],
+) -> Vec<Verdict> {
+    // One client per batch: it caches the token and the breaker state.
+    let client = OuraClient::new(platform, config);
+    let mut verdicts = Vec::with_capacity(batch.len());
+    let mut changed = 0u64;
+    let mut fresh: BTreeMap<String, Freshness> = BTreeMap::new();
+    for msg in batch {
+        let ev = Event::from_message(&msg.body);
+        let result = match &ev {
+            Ok(ev) => apply(platform, &client, ev).await,
+            Err(e) => Err(Failure::Permanent(e.clone())),
+        };
+        let ev = ev.ok();
+        let failure = match result {
+            Ok(n) => {
+                changed += n;
+                if let Some(ev) = &ev {
+                    let f = fresh.entry(ev.data_type.clone()).or_default();
+                    f.processed += 1;
+                    if f.last_event_time.as_deref() <= Some(ev.event_time.as_str()) {
+                        f.last_event_time = Some(ev.event_time.clone());
+                        f.last_event_type = ev.event_type.clone();
+                        f.last_object_id = ev.object_id.clone();
+                        f.lag_seconds = lag_seconds(&ev.event_time, platform.clock.now_ms());
+                    }
+                    tracing::info!(data_type = %ev.data_type, event_type = %ev.event_type, rows = n, "webhook event stored");
+                }
+                verdicts.push(Verdict::Ack);
+                continue;
+            }
+            Err(f) => f,
+        };
+        let (error, last) = match &failure {
+            Failure::Transient(m) => (m.clone(), msg.attempts > MAX_RETRIES),
+            Failure::Permanent(m) => (m.clone(), true),
+        };
+        if let Some(ev) = &ev {
+            fresh.entry(ev.data_type.clone()).or_default().last_error = Some(error.clone());
+        }
+        if !last {
+            tracing::warn!(error = %error, attempts = msg.attempts, "webhook event failed; retrying");
+            verdicts.push(Verdict::Retry {
+                delay_seconds: retry_delay(msg.attempts),
+            });
+            continue;
+        }
+        tracing::error!(error = %error, attempts = msg.attempts, "webhook event dead-lettered");
+        match dead_letter(platform, msg, ev.as_ref(), &error).await {
+            Ok(()) => verdicts.push(Verdict::Ack),
+            Err(e) => {
+                // Keep it on the queue: losing it silently is the one thing not to do.
+                tracing::error!(error = %e, "could not record a dead letter");
+                verdicts.push(Verdict::Retry {
+                    delay_seconds: retry_delay(msg.attempts),
+                });
+            }
+        }
+    }
+    let now_iso = iso_timestamp(platform.clock.now_ms());
+    let stmts = freshness_statements(&fresh, &now_iso);
+    if !stmts.is_empty() {
+        if let Err(e) = platform.db.batch(&stmts).await {
+            tracing::warn!(error = %e, "could not record webhook freshness");
+        }
+    }
+    if changed > 0 {
+        if let Err(e) = sql_cache::invalidate(platform.kv.as_ref()).await {
+            tracing::warn!(error = %e, "could not invalidate the SQL cache");
+        }
+    }
+    verdicts
+}
+
+/// Freshness per data type, for `/health` and `/status`.
+pub async fn freshness(platform: &Platform) -> Result<Vec<crate::services::platform::Row>, String> {
+    platform
+        .db
+        .query(&Statement::new(
+            "SELECT data_type, last_event_time, last_event_type, last_object_id, last_processed_at, \
+             lag_seconds, processed, last_error, last_error_at FROM webhook_freshness ORDER BY data_type",
+            vec![],
+        ))
+        .await
+        .map(|r| r.rows)
+        .map_err(|e| e.to_string())
+}
