@@ -180,4 +180,22 @@ fn health_shows_more_to_known_callers_and_redacts_secrets() {
     );
     let text = admin.to_string();
     assert!(!text.contains(ADMIN) && !text.contains("shh"));
+
+    // A webhook processed an hour ago makes the realtime path fresh.
+    oura_edge::services::try_block_on(std::future::ready(t.native.db.exec_script(
+        "INSERT INTO webhook_freshness (data_type, last_event_time, last_processed_at, processed, last_error, last_error_at) \
+         VALUES ('sleep', '2026-01-15T11:00:00Z', '2026-01-15T11:00:05Z', 1, 'Oura answered 503', '2026-01-15T10:00:00Z')",
+    )))
+    .unwrap()
+    .unwrap();
+    let again = call("192.0.2.204", Some(GRAFANA));
+    assert_eq!(again["pipeline"]["webhook"]["freshness"]["state"], "fresh");
+    assert_eq!(
+        again["pipeline"]["queue"]["lastError"]["error"],
+        "Oura answered 503"
+    );
+    assert_eq!(
+        again["pipeline"]["status"], "degraded",
+        "an error marks the pipeline degraded"
+    );
 }

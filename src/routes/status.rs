@@ -47,8 +47,8 @@ fn status(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             format!("Failed last run: {}", names.join(", "))
         };
         let queue_detail = match pipeline.queue_error.get("error").and_then(Value::as_str) {
-            Some(e) => format!("Last error: {e}"),
-            None => "Documents fetched after each delivery".to_string(),
+            Some(e) => format!("Last error: {e} · dead letters: {}", pipeline.dead_letters),
+            None => format!("Dead letters: {}", pipeline.dead_letters),
         };
         let tables = cx
             .platform()

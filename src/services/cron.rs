@@ -334,7 +334,15 @@ async fn sync_and_record(
     Ok((report, cache_invalidated))
 }
 
-/// Hook for renewing Oura webhook subscriptions before they expire. The
-/// subscription client lives in `services::webhooks`; until it is wired
-/// here this does nothing.
-async fn renew_webhook_subscriptions(_platform: &Platform, _config: &Config) {}
+/// Renews Oura webhook subscriptions that expire within a week, when
+/// webhooks are set up (a callback URL is configured). A failure is logged:
+/// the next run tries again, and reconciliation covers the gap meanwhile.
+async fn renew_webhook_subscriptions(platform: &Platform, config: &Config) {
+    if config.get("OURA_WEBHOOK_CALLBACK_URL").is_none() {
+        return;
+    }
+    match crate::services::webhooks::subscriptions::renew_expiring(platform, config).await {
+        Ok(report) => tracing::info!(?report, "cron: webhook subscriptions checked"),
+        Err(e) => tracing::warn!(error = %e, "cron: webhook subscription renewal failed"),
+    }
+}

@@ -1,15 +1,13 @@
-//! The ingestion pipeline's health from the markers each path leaves in KV
-//! (spec §4.1, §14): the cron's last success, the last accepted webhook, the
-//! queue consumer's last success and errors. Read by `/health` and `/status`.
+//! The ingestion pipeline's health from the markers each path leaves (spec
+//! §4.1, §14): the cron's last success (KV), webhook deliveries processed by
+//! the queue consumer and its errors (D1 `webhook_freshness`, written once per
+//! batch), dead letters. Read by `/health` and `/status`.
 
 use crate::router::Ctx;
 use crate::services::freshness::{evaluate, sync_threshold_minutes, Freshness};
 use serde_json::{json, Value};
 
 pub const SYNC_KEY: &str = "sync:last_success";
-pub const WEBHOOK_KEY: &str = "webhook:last_accepted";
-pub const QUEUE_KEY: &str = "queue:last_success";
-pub const QUEUE_ERROR_KEY: &str = "queue:last_error";
 pub const STATS_ERROR_KEY: &str = "stats:last_error";
 
 /// The schedule in wrangler.toml; `SYNC_CRON` overrides it.
@@ -19,6 +17,9 @@ const REALTIME_THRESHOLD_MINUTES: i64 = 24 * 60;
 
 pub struct Pipeline {
     pub cron: String,
+    /// Per data type: last event, lag, count, last error.
+    pub webhook_types: Vec<crate::services::platform::Row>,
+    pub dead_letters: i64,
     pub last_sync: Value,
     pub webhook: Value,
     pub queue: Value,
@@ -58,8 +59,46 @@ impl Pipeline {
             .unwrap_or(DEFAULT_CRON)
             .to_string();
         let last_sync = kv_json(cx, SYNC_KEY).await;
-        let webhook = kv_json(cx, WEBHOOK_KEY).await;
-        let queue = kv_json(cx, QUEUE_KEY).await;
+        let webhook_types = crate::services::webhooks::consumer::freshness(cx.platform())
+            .await
+            .unwrap_or_default();
+        let latest = |field: &str| -> Option<String> {
+            webhook_types
+                .iter()
+                .filter_map(|r| r.get(field).and_then(Value::as_str))
+                .max()
+                .map(str::to_string)
+        };
+        // The newest event Oura sent, and when the consumer last stored one.
+        let webhook = latest("last_event_time").map_or(Value::Null, |t| json!({"timestamp": t}));
+        let queue = latest("last_processed_at").map_or(Value::Null, |t| json!({"timestamp": t}));
+        let queue_error = webhook_types
+            .iter()
+            .filter(|r| r.get("last_error").is_some_and(|e| !e.is_null()))
+            .max_by_key(|r| {
+                r.get("last_error_at")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .map_or(Value::Null, |r| {
+                json!({"error": r.get("last_error"), "timestamp": r.get("last_error_at"), "dataType": r.get("data_type")})
+            });
+        let dead_letters = cx
+            .platform()
+            .db
+            .query(&crate::services::platform::Statement::new(
+                "SELECT COUNT(*) AS n FROM webhook_dead_letters",
+                vec![],
+            ))
+            .await
+            .ok()
+            .and_then(|r| {
+                r.rows
+                    .first()
+                    .and_then(|row| row.get("n"))
+                    .and_then(Value::as_i64)
+            })
+            .unwrap_or(0);
         let ts = |v: &Value| {
             v.get("timestamp")
                 .and_then(Value::as_str)
@@ -73,12 +112,14 @@ impl Pipeline {
             ),
             webhook_fresh: evaluate(ts(&webhook).as_deref(), now, REALTIME_THRESHOLD_MINUTES),
             queue_fresh: evaluate(ts(&queue).as_deref(), now, REALTIME_THRESHOLD_MINUTES),
-            queue_error: kv_json(cx, QUEUE_ERROR_KEY).await,
             stats_error: kv_json(cx, STATS_ERROR_KEY).await,
             cron,
+            webhook_types,
+            dead_letters,
             last_sync,
             webhook,
             queue,
+            queue_error,
         }
     }
 
@@ -103,7 +144,8 @@ impl Pipeline {
             "reconciliationPath": {"label": "Cron Reconciliation", "status": reconciliation.1},
             "sync": {"lastSuccess": self.last_sync, "freshness": self.sync_fresh, "schedule": self.cron},
             "webhook": {"lastAccepted": self.webhook, "freshness": self.webhook_fresh},
-            "queue": {"lastSuccess": self.queue, "freshness": self.queue_fresh, "lastError": self.queue_error},
+            "queue": {"lastSuccess": self.queue, "freshness": self.queue_fresh, "lastError": self.queue_error, "deadLetters": self.dead_letters},
+            "webhookTypes": self.webhook_types,
             "errors": {"stats": self.stats_error},
         })
     }
