@@ -18,5 +18,5 @@ pub use error::ApiError;
 pub use group::RouteGroup;
 pub use handler::{BoxFut, Handler, HandlerResult, Middleware, Next};
 pub use http::{percent_decode, Headers, Method, Req, Res};
-pub use stream::{drain, BodyStream, ChunkSource};
 pub use meta::{AccessPolicy, LimitPhase, Role, RouteLimit, RouteMeta, Tier};
+pub use stream::{drain, BodyStream, ChunkSource};

@@ -3,18 +3,18 @@
 
 mod admin_config;
 mod admin_sync;
-mod backfill;
 mod admin_webhooks;
+mod backfill;
 mod export;
 mod favicon;
 mod health;
 mod oauth;
 pub mod oura;
-mod webhook;
 mod sql;
 mod stats;
 mod status;
 mod summaries;
+mod webhook;
 
 use crate::router::RouteGroup;
 
