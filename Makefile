@@ -5,7 +5,7 @@ STATE ?= .state
 PORT ?= 8787
 SIM_PORT ?= 8788
 
-.PHONY: setup build build-fast dev test test-wasm test-e2e lint bench clean
+.PHONY: setup build build-fast dev test test-wasm test-e2e lint bench fuzz clean
 
 setup:
 	@scripts/setup
@@ -47,6 +47,11 @@ bench: build-fast
 	@$(ENV) cargo bench --bench sql_guard
 	@$(ENV) cargo bench --bench ingest
 	@$(ENV) cargo bench --bench sql_throughput
+	@$(ENV) cargo bench --bench backfill
+
+# Randomised mutations of the SQL guard corpus (not part of make test).
+fuzz: setup
+	@$(ENV) FUZZ_ITERS=60000 cargo test --release --test sql_guard -- --ignored
 
 clean:
 	rm -rf target build $(STATE) .wrangler
