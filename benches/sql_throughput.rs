@@ -14,6 +14,25 @@ const GRAFANA: &str = "bench-grafana-token";
 const CLIENTS: usize = 8;
 const REQUESTS_PER_CLIENT: usize = 60;
 
+/// Requests/s of a plain public GET, the runtime's floor for comparison.
+fn baseline(base: &str, path: &str) -> f64 {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let url = format!("{base}{path}");
+            std::thread::spawn(move || {
+                for _ in 0..REQUESTS_PER_CLIENT {
+                    let _ = ureq::get(&url).timeout(Duration::from_secs(30)).call();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        let _ = h.join();
+    }
+    (CLIENTS * REQUESTS_PER_CLIENT) as f64 / started.elapsed().as_secs_f64()
+}
+
 /// Sends the same query from `CLIENTS` threads; returns (requests/s, cache header seen).
 fn hammer(base: &str, sql: &str) -> (f64, String) {
     let body = Arc::new(serde_json::json!({"sql": sql, "params": []}).to_string());
@@ -65,6 +84,8 @@ fn main() {
     let heavy = "SELECT substr(timestamp, 1, 10) AS day, AVG(bpm) AS bpm FROM heart_rate_samples GROUP BY 1 ORDER BY 1";
     // A light panel: too cheap to be worth a KV write, so always a miss.
     let light = "SELECT day, readiness_score FROM daily_summaries WHERE readiness_score IS NOT NULL ORDER BY day DESC LIMIT 30";
+    println!("baseline GET /favicon.svg: {:.0} req/s", baseline(&w.base, "/favicon.svg"));
+    println!("baseline GET /api/stats (401, no token): {:.0} req/s", baseline(&w.base, "/api/stats"));
     let (cached, seen) = hammer(&w.base, heavy);
     println!("cached heavy query:  {cached:.0} req/s ({CLIENTS} clients; last x-cache: {seen})");
     let (uncached, seen) = hammer(&w.base, light);
