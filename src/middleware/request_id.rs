@@ -34,7 +34,7 @@ impl Middleware for RequestId {
             );
             let mut res = next.run(cx).instrument(span).await;
             let elapsed = cx.platform().clock.now_ms() - cx.vars.started_ms;
-            tracing::info!(request_id = %id, route = cx.route.name, status = res.status, ms = elapsed, "request");
+            tracing::debug!(request_id = %id, route = cx.route.name, status = res.status, ms = elapsed, "request");
             res.headers.set("x-request-id", id);
             Ok(res)
         })

@@ -77,7 +77,7 @@ pub fn record(cx: &Ctx, q: &QueryLog<'_>) {
         "cache_miss"
     };
     let rows = q.rows.map_or(-1.0, |r| r as f64);
-    tracing::info!(r#type = "sql_query", ip_hash = %ip, sql_preview = %preview, ms = q.ms, rows, cache, error = q.error.unwrap_or(""));
+    tracing::debug!(r#type = "sql_query", ip_hash = %ip, sql_preview = %preview, ms = q.ms, rows, cache, error = q.error.unwrap_or(""));
     let point = DataPoint {
         indexes: vec!["sql_query".into()],
         doubles: vec![
