@@ -89,7 +89,11 @@ fn seeded_db() -> Db {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("oura.db");
     let conn = Connection::open(&path).unwrap();
-    let schema = std::fs::read_to_string(Path::new(FIXTURES).join("schema.sql")).unwrap();
+    // The original's schema (shared with the migration tests).
+    let schema = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat/original-schema.sql"),
+    )
+    .unwrap();
     conn.execute_batch(&schema).unwrap();
     conn.execute_batch(
         "CREATE TABLE d1_migrations (id INTEGER PRIMARY KEY, name TEXT, applied_at TEXT);
