@@ -84,8 +84,14 @@ fn main() {
     let heavy = "SELECT substr(timestamp, 1, 10) AS day, AVG(bpm) AS bpm FROM heart_rate_samples GROUP BY 1 ORDER BY 1";
     // A light panel: too cheap to be worth a KV write, so always a miss.
     let light = "SELECT day, readiness_score FROM daily_summaries WHERE readiness_score IS NOT NULL ORDER BY day DESC LIMIT 30";
-    println!("baseline GET /favicon.svg: {:.0} req/s", baseline(&w.base, "/favicon.svg"));
-    println!("baseline GET /api/stats (401, no token): {:.0} req/s", baseline(&w.base, "/api/stats"));
+    println!(
+        "baseline GET /favicon.svg: {:.0} req/s",
+        baseline(&w.base, "/favicon.svg")
+    );
+    println!(
+        "baseline GET /api/stats (401, no token): {:.0} req/s",
+        baseline(&w.base, "/api/stats")
+    );
     let (cached, seen) = hammer(&w.base, heavy);
     println!("cached heavy query:  {cached:.0} req/s ({CLIENTS} clients; last x-cache: {seen})");
     let (uncached, seen) = hammer(&w.base, light);
