@@ -3,7 +3,7 @@
 //! `activity_met` view unrolls it): 1,440 rows a day would cost too much.
 
 use super::convert::{int, raw, real};
-use super::{Collection, QueryMode, ReadSource};
+use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
@@ -73,17 +73,7 @@ static TABLE: TableSpec = TableSpec {
     stats_day: Some("day"),
 };
 
-pub static COLLECTION: Collection = Collection {
-    name: "daily_activity",
-    api_path: "daily_activity",
-    aliases: &[],
-    query: QueryMode::Dates {
-        end_exclusive: true,
-    },
-    webhook: true,
-    rows,
-    read: ReadSource::Documents,
-};
+pub static COLLECTION: Collection = Collection::dated("daily_activity", true, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

@@ -3,7 +3,7 @@
 //! Older responses carry no `id`; the day stands in for it.
 
 use super::convert::{int, raw, real};
-use super::{Collection, QueryMode, ReadSource};
+use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
@@ -30,17 +30,7 @@ static TABLE: TableSpec = TableSpec {
     stats_day: Some("day"),
 };
 
-pub static COLLECTION: Collection = Collection {
-    name: "daily_cardiovascular_age",
-    api_path: "daily_cardiovascular_age",
-    aliases: &[],
-    query: QueryMode::Dates {
-        end_exclusive: false,
-    },
-    webhook: true,
-    rows,
-    read: ReadSource::Documents,
-};
+pub static COLLECTION: Collection = Collection::dated("daily_cardiovascular_age", false, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

@@ -1,7 +1,7 @@
 //! `daily_readiness`: readiness score and contributors, merged into `daily_summaries`.
 
 use super::convert::{int, raw, real};
-use super::{Collection, QueryMode, ReadSource};
+use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
@@ -53,17 +53,7 @@ static TABLE: TableSpec = TableSpec {
     stats_day: Some("day"),
 };
 
-pub static COLLECTION: Collection = Collection {
-    name: "daily_readiness",
-    api_path: "daily_readiness",
-    aliases: &[],
-    query: QueryMode::Dates {
-        end_exclusive: false,
-    },
-    webhook: true,
-    rows,
-    read: ReadSource::Documents,
-};
+pub static COLLECTION: Collection = Collection::dated("daily_readiness", false, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

@@ -3,7 +3,7 @@
 //! with all three contributors under their own names beside it.
 
 use super::convert::{int, raw, real, text};
-use super::{Collection, QueryMode, ReadSource};
+use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
@@ -41,17 +41,7 @@ static TABLE: TableSpec = TableSpec {
     stats_day: Some("day"),
 };
 
-pub static COLLECTION: Collection = Collection {
-    name: "daily_resilience",
-    api_path: "daily_resilience",
-    aliases: &[],
-    query: QueryMode::Dates {
-        end_exclusive: false,
-    },
-    webhook: true,
-    rows,
-    read: ReadSource::Documents,
-};
+pub static COLLECTION: Collection = Collection::dated("daily_resilience", false, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

@@ -1,7 +1,7 @@
 //! `enhanced_tag`: tags with a type code, times and comments.
 
 use super::convert::{raw, text};
-use super::{Collection, QueryMode, ReadSource};
+use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
@@ -35,17 +35,7 @@ static TABLE: TableSpec = TableSpec {
     stats_day: Some("start_day"),
 };
 
-pub static COLLECTION: Collection = Collection {
-    name: "enhanced_tag",
-    api_path: "enhanced_tag",
-    aliases: &[],
-    query: QueryMode::Dates {
-        end_exclusive: false,
-    },
-    webhook: true,
-    rows,
-    read: ReadSource::Documents,
-};
+pub static COLLECTION: Collection = Collection::dated("enhanced_tag", false, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

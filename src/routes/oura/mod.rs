@@ -73,8 +73,27 @@ pub struct Collection {
     /// Oura sends webhooks for it and serves single documents by id.
     pub webhook: bool,
     /// One document → rows (typed tables, series, raw store).
-    pub rows: fn(&Value, &mut RowSet) -> Result<(), String>,
+    pub rows: RowsFn,
     pub read: ReadSource,
+}
+
+/// One document → rows.
+pub type RowsFn = fn(&Value, &mut RowSet) -> Result<(), String>;
+
+impl Collection {
+    /// The common shape: listed by date, webhooks and single documents,
+    /// read back from the raw document store.
+    pub const fn dated(name: &'static str, end_exclusive: bool, rows: RowsFn) -> Collection {
+        Collection {
+            name,
+            api_path: name,
+            aliases: &[],
+            query: QueryMode::Dates { end_exclusive },
+            webhook: true,
+            rows,
+            read: ReadSource::Documents,
+        }
+    }
 }
 
 impl std::fmt::Debug for Collection {

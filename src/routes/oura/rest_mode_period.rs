@@ -1,7 +1,7 @@
 //! `rest_mode_period`: rest mode periods (open ones get their end later).
 
 use super::convert::{json_text, raw, text};
-use super::{Collection, QueryMode, ReadSource};
+use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
@@ -31,17 +31,7 @@ static TABLE: TableSpec = TableSpec {
     stats_day: Some("start_day"),
 };
 
-pub static COLLECTION: Collection = Collection {
-    name: "rest_mode_period",
-    api_path: "rest_mode_period",
-    aliases: &[],
-    query: QueryMode::Dates {
-        end_exclusive: false,
-    },
-    webhook: true,
-    rows,
-    read: ReadSource::Documents,
-};
+pub static COLLECTION: Collection = Collection::dated("rest_mode_period", false, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

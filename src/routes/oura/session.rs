@@ -3,7 +3,7 @@
 //! series into `document_series`.
 
 use super::convert::{raw, real, series, text, Sample};
-use super::{Collection, QueryMode, ReadSource};
+use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
@@ -38,17 +38,7 @@ static TABLE: TableSpec = TableSpec {
     stats_day: Some("start_datetime"),
 };
 
-pub static COLLECTION: Collection = Collection {
-    name: "session",
-    api_path: "session",
-    aliases: &[],
-    query: QueryMode::Dates {
-        end_exclusive: false,
-    },
-    webhook: true,
-    rows,
-    read: ReadSource::Documents,
-};
+pub static COLLECTION: Collection = Collection::dated("session", false, rows);
 
 fn average(s: &Option<Sample>) -> Option<f64> {
     let items: Vec<f64> = s.as_ref()?.items.iter().flatten().copied().collect();

@@ -3,7 +3,7 @@
 //! `document_series` (`sleep.heart_rate`, `sleep.hrv`).
 
 use super::convert::{flag, int, raw, real, series, text, Sample};
-use super::{Collection, QueryMode, ReadSource};
+use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
@@ -75,17 +75,7 @@ static TABLE: TableSpec = TableSpec {
     stats_day: Some("day"),
 };
 
-pub static COLLECTION: Collection = Collection {
-    name: "sleep",
-    api_path: "sleep",
-    aliases: &[],
-    query: QueryMode::Dates {
-        end_exclusive: true,
-    },
-    webhook: true,
-    rows,
-    read: ReadSource::Documents,
-};
+pub static COLLECTION: Collection = Collection::dated("sleep", true, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

@@ -1,7 +1,7 @@
 //! `tag` (deprecated by Oura in favour of `enhanced_tag`; still served, so stored).
 
 use super::convert::{json_text, raw, text};
-use super::{Collection, QueryMode, ReadSource};
+use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
@@ -23,17 +23,7 @@ static TABLE: TableSpec = TableSpec {
     stats_day: Some("day"),
 };
 
-pub static COLLECTION: Collection = Collection {
-    name: "tag",
-    api_path: "tag",
-    aliases: &[],
-    query: QueryMode::Dates {
-        end_exclusive: false,
-    },
-    webhook: true,
-    rows,
-    read: ReadSource::Documents,
-};
+pub static COLLECTION: Collection = Collection::dated("tag", false, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

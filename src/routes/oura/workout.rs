@@ -1,7 +1,7 @@
 //! `workout`: workouts into `activity_logs` (type `workout`).
 
 use super::convert::{raw, real, text};
-use super::{Collection, QueryMode, ReadSource};
+use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
@@ -42,17 +42,7 @@ static TABLE: TableSpec = TableSpec {
     stats_day: Some("start_datetime"),
 };
 
-pub static COLLECTION: Collection = Collection {
-    name: "workout",
-    api_path: "workout",
-    aliases: &[],
-    query: QueryMode::Dates {
-        end_exclusive: true,
-    },
-    webhook: true,
-    rows,
-    read: ReadSource::Documents,
-};
+pub static COLLECTION: Collection = Collection::dated("workout", true, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;
