@@ -9,12 +9,10 @@ use oura_edge::services::oura::{tokens, TokenSet, COLLECTIONS_KV_KEY};
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::platform::{Kv, Statement};
 use oura_edge::services::sql_cache;
-use oura_edge::services::try_block_on;
+use oura_edge::services::{try_block_on, try_block_on_both};
 use serde_json::{json, Value};
 use std::future::Future;
 use std::path::Path;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 /// 2026-01-15T12:00:00Z.
 const NOW_MS: f64 = 1_768_478_400_000.0;
@@ -258,38 +256,16 @@ fn the_lock_expires_so_a_crashed_run_does_not_block_the_schedule() {
     report(cron_run(&n));
 }
 
-/// Polls two futures in turn until both are done.
-fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    let (mut ra, mut rb) = (None, None);
-    let mut cx = Context::from_waker(Waker::noop());
-    for _ in 0..1_000_000 {
-        if ra.is_none() {
-            if let Poll::Ready(v) = a.as_mut().poll(&mut cx) {
-                ra = Some(v);
-            }
-        }
-        if rb.is_none() {
-            if let Poll::Ready(v) = b.as_mut().poll(&mut cx) {
-                rb = Some(v);
-            }
-        }
-        if let (Some(_), Some(_)) = (&ra, &rb) {
-            return (ra.take().unwrap(), rb.take().unwrap());
-        }
-    }
-    panic!("futures did not complete");
-}
-
 #[test]
 fn two_overlapping_runs_do_not_both_sync() {
     let n = ready(&["daily_readiness"]);
     n.http.set_pending_polls(5); // the first run is mid-fetch when the second starts
     let cfg = config();
-    let (a, b) = both(
+    let (a, b) = try_block_on_both(
         cron::run(&n.platform, &cfg, TRIGGER),
         cron::run(&n.platform, &cfg, TRIGGER),
-    );
+    )
+    .expect("both futures complete");
     let ran = [&a, &b]
         .iter()
         .filter(|o| matches!(o, CronOutcome::Ran { .. }))

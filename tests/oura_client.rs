@@ -10,14 +10,12 @@ use oura_edge::services::oura::{
 };
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::platform::OutRequest;
-use oura_edge::services::try_block_on;
+use oura_edge::services::{try_block_on, try_block_on_both};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::future::Future;
 use std::path::Path;
-use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 
 /// 2026-01-15T12:00:00Z.
 const NOW_MS: f64 = 1_768_478_400_000.0;
@@ -47,29 +45,6 @@ fn config() -> Config {
 
 fn run<F: Future>(f: F) -> F::Output {
     try_block_on(f).expect("native futures complete")
-}
-
-/// Polls two futures in turn until both are done (a minimal `join`).
-fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    let (mut ra, mut rb) = (None, None);
-    let mut cx = Context::from_waker(Waker::noop());
-    for _ in 0..100_000 {
-        if ra.is_none() {
-            if let Poll::Ready(v) = a.as_mut().poll(&mut cx) {
-                ra = Some(v);
-            }
-        }
-        if rb.is_none() {
-            if let Poll::Ready(v) = b.as_mut().poll(&mut cx) {
-                rb = Some(v);
-            }
-        }
-        if let (Some(_), Some(_)) = (&ra, &rb) {
-            return (ra.take().unwrap(), rb.take().unwrap());
-        }
-    }
-    panic!("futures did not complete");
 }
 
 fn token_set(access: &str, refresh: &str, expires_at_ms: f64) -> TokenSet {
@@ -605,10 +580,11 @@ fn concurrent_calls_share_one_refresh() {
     n.http.on(&url_of("sleep/"), 200, r#"{"id":"s"}"#);
     let first = OuraClient::new(&n.platform, &cfg);
     let second = OuraClient::new(&n.platform, &cfg);
-    let (a, b) = join2(
+    let (a, b) = try_block_on_both(
         first.fetch_document(coll("sleep"), "s1"),
         second.fetch_document(coll("sleep"), "s2"),
-    );
+    )
+    .expect("both futures complete");
     assert!(a.unwrap().is_some());
     assert!(b.unwrap().is_some());
     let reqs = n.http.requests();

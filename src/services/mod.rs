@@ -39,3 +39,28 @@ pub fn try_block_on<F: Future>(fut: F) -> Option<F::Output> {
     }
     None
 }
+
+/// Drives two futures to completion together, polling each in turn, so
+/// tests can interleave two callers (single-flight refresh, cron locks).
+/// `None` if either stays pending for a million rounds.
+pub fn try_block_on_both<A: Future, B: Future>(a: A, b: B) -> Option<(A::Output, B::Output)> {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..1_000_000 {
+        if ra.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(&mut cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(&mut cx) {
+                rb = Some(v);
+            }
+        }
+        if ra.is_some() && rb.is_some() {
+            return ra.zip(rb);
+        }
+    }
+    None
+}
