@@ -298,7 +298,7 @@ SLEEP = [
         w=4,
     ),
     stat(
-        "Average Bedtime Latency",
+        "Average Sleep Latency",
         f"SELECT ROUND(AVG(latency) / 60.0, 1) AS value FROM sleep_episodes WHERE {LONG} AND {days()}",
         "m",
         w=4,
@@ -441,10 +441,10 @@ PHYSIOLOGY = [
     ),
     series(
         "Temperature Deviation",
-        daily(
-            ("readiness_temperature_deviation", "deviation"),
-            ("readiness_temperature_trend_deviation", "trend_deviation"),
-        ),
+        "SELECT se.day || 'T00:00:00Z' AS time, se.temperature_deviation AS deviation,"
+        " ds.readiness_temperature_trend_deviation AS trend_deviation FROM sleep_episodes se"
+        " LEFT JOIN daily_summaries ds ON ds.day = se.day"
+        f" WHERE se.type = 'long_sleep' AND {days('se.day')} ORDER BY se.day",
         cols("deviation", "trend_deviation"),
         "celsius",
         w=8,
