@@ -31,7 +31,10 @@ fn backfill(w: &Wrangler) -> Value {
     };
     let (status, started) = send("POST", &format!("/backfill?days={DAYS}"), "198.51.100.1");
     assert_eq!(status, 202, "{started}");
-    let url = started["statusUrl"].as_str().expect("statusUrl").to_string();
+    let url = started["statusUrl"]
+        .as_str()
+        .expect("statusUrl")
+        .to_string();
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let (code, body) = send("GET", &url, "198.51.100.2");
@@ -41,7 +44,10 @@ fn backfill(w: &Wrangler) -> Value {
             Some("errored") | Some("terminated") => panic!("backfill ended: {body}"),
             _ => {}
         }
-        assert!(Instant::now() < deadline, "backfill not done in time: {body}");
+        assert!(
+            Instant::now() < deadline,
+            "backfill not done in time: {body}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -61,7 +67,10 @@ fn e2e_every_dashboard_panel_answers_from_a_backfilled_worker() {
     let started = Instant::now();
     let done = backfill(&w);
     assert_eq!(done["output"]["failed"], 0, "{done}");
-    eprintln!("e2e grafana: backfill of {DAYS} days in {} ms", started.elapsed().as_millis());
+    eprintln!(
+        "e2e grafana: backfill of {DAYS} days in {} ms",
+        started.elapsed().as_millis()
+    );
 
     // The picker over the whole backfill, as "now-100d" … "now" would be.
     let range = Range::days(
@@ -82,7 +91,12 @@ fn e2e_every_dashboard_panel_answers_from_a_backfilled_worker() {
         if body.is_some() {
             headers.push(("content-type", "application/json"));
         }
-        let r = w.send(&q.method, &q.url, &headers, body.as_deref().map(str::as_bytes));
+        let r = w.send(
+            &q.method,
+            &q.url,
+            &headers,
+            body.as_deref().map(str::as_bytes),
+        );
         if r.status != 200 {
             failures.push(format!(
                 "{}: {} {}",

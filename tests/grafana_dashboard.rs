@@ -37,7 +37,10 @@ fn the_committed_dashboard_is_the_generators_output() {
 fn the_dashboard_declares_its_datasource_input_and_a_supported_schema() {
     let d = dashboard::load();
     let version = d["schemaVersion"].as_u64().expect("schemaVersion");
-    assert!(SCHEMA_VERSIONS.contains(&version), "schemaVersion {version}");
+    assert!(
+        SCHEMA_VERSIONS.contains(&version),
+        "schemaVersion {version}"
+    );
     assert!(d["uid"].is_string() && d["title"].is_string());
     let inputs = d["__inputs"].as_array().expect("__inputs");
     assert_eq!(inputs.len(), 1, "{inputs:?}");
@@ -80,11 +83,17 @@ fn panel_ids_are_unique_and_the_grid_has_no_overlaps() {
         assert!(w > 0 && h > 0 && x + w <= 24, "panel {id}: {g}");
         for cx in x..x + w {
             for cy in y..y + h {
-                assert!(cells.insert((cx, cy)), "panel {id} overlaps at ({cx}, {cy})");
+                assert!(
+                    cells.insert((cx, cy)),
+                    "panel {id} overlaps at ({cx}, {cy})"
+                );
             }
         }
     }
-    assert!(dashboard::data_panels(&d).len() >= 67, "fewer panels than the original");
+    assert!(
+        dashboard::data_panels(&d).len() >= 67,
+        "fewer panels than the original"
+    );
 }
 
 #[test]
@@ -116,8 +125,14 @@ fn every_panel_and_target_is_bound_to_the_datasource_input_and_has_a_query() {
                 let sql = q.sql().unwrap_or_default();
                 assert!(!sql.trim().is_empty(), "{} has no SQL", q.label());
                 // Queries follow the time picker, except freshness and inventory.
-                let bounded = sql.contains("${__from:date:iso}") && sql.contains("${__to:date:iso}");
-                let unbounded = ["julianday('now')", "table_stats", "ring_configurations", "'now', '-1 day'"];
+                let bounded =
+                    sql.contains("${__from:date:iso}") && sql.contains("${__to:date:iso}");
+                let unbounded = [
+                    "julianday('now')",
+                    "table_stats",
+                    "ring_configurations",
+                    "'now', '-1 day'",
+                ];
                 assert!(
                     bounded || unbounded.iter().any(|u| sql.contains(u)),
                     "{} ignores the time range: {sql}",
@@ -190,7 +205,10 @@ fn the_provisioning_files_point_at_the_dashboard_and_the_worker() {
         "httpHeaderName1: CF-Access-Client-Id",
         "httpHeaderName2: CF-Access-Client-Secret",
     ] {
-        assert!(ds.contains(needle), "datasource file lacks {needle:?}:\n{ds}");
+        assert!(
+            ds.contains(needle),
+            "datasource file lacks {needle:?}:\n{ds}"
+        );
     }
     let boards = read("grafana/provisioning/dashboards/oura.yaml");
     assert!(boards.contains("type: file"), "{boards}");

@@ -18,8 +18,7 @@ pub fn root() -> PathBuf {
 
 pub fn load() -> Value {
     let path = root().join("grafana/dashboards/oura.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("dashboard JSON")
 }
 
