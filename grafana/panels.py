@@ -29,6 +29,12 @@ def instants(col="timestamp"):
     return f"{col} BETWEEN {FROM_ISO} AND {TO_ISO}"
 
 
+# True when the picked range spans two days or less: minute-level panels
+# unroll raw documents only then (SQLite skips a branch whose constant
+# condition is false without reading a row).
+SHORT_RANGE = f"julianday({TO_ISO}) - julianday({FROM_ISO}) <= 2"
+
+
 def bucket(col, min_seconds):
     """The start of the panel-interval bucket holding `col`, at least `min_seconds` wide."""
     size = f"MAX({min_seconds}, {INTERVAL_S})"
@@ -526,13 +532,17 @@ ACTIVITY = [
     ),
     series(
         "Activity MET",
-        f"SELECT {bucket('timestamp', 60)} AS time, ROUND(AVG(met), 2) AS met, MAX(met) AS max_met"
-        f" FROM activity_met WHERE {days()} AND {instants()} GROUP BY 1 ORDER BY 1",
-        cols("met", "max_met"),
+        f"SELECT {bucket('timestamp', 60)} AS time, ROUND(AVG(met), 2) AS met FROM activity_met"
+        f" WHERE {SHORT_RANGE} AND {days()} AND {instants()} GROUP BY 1"
+        f" UNION ALL SELECT day || 'T12:00:00Z' AS time, activity_average_met_minutes AS met"
+        f" FROM daily_summaries WHERE NOT {SHORT_RANGE} AND {days()} AND activity_average_met_minutes IS NOT NULL"
+        " ORDER BY 1",
+        cols("met"),
         "short",
         w=16,
-        description="Metabolic equivalent per minute (the activity_met view over the raw daily_activity"
-        " documents), averaged per panel interval. Best over days to weeks.",
+        description="Metabolic equivalent minute by minute (the activity_met view over the raw"
+        " daily_activity documents) when the range is two days or less; the daily average beyond,"
+        " since unrolling 1,440 values a day over long ranges costs too many D1 reads.",
     ),
     series(
         "Average MET Minutes & Inactivity Alerts",

@@ -181,6 +181,11 @@ fn every_panel_query_answers_in_process_with_the_columns_it_reads() {
             Err(e) => panic!("{e}"),
         }
     }
+    eprintln!(
+        "grafana in-process: {} panel queries, {} without rows: {empty:?}",
+        queries.len(),
+        empty.len()
+    );
     // Two weeks of fixtures miss a few rare things; the end-to-end test
     // (90 days) requires rows from every panel.
     assert!(

@@ -57,6 +57,8 @@ pub struct PanelQuery {
     pub columns: Vec<String>,
     /// Field names the panel's options and overrides refer to.
     pub used: Vec<String>,
+    /// In a collapsed row: queried only when the row is opened.
+    pub loads_on_open: bool,
 }
 
 impl PanelQuery {
@@ -73,6 +75,14 @@ impl PanelQuery {
 }
 
 pub fn queries(dashboard: &Value) -> Vec<PanelQuery> {
+    // Panels inside a row's `panels` belong to a collapsed row.
+    let collapsed: Vec<&Value> = dashboard["panels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["panels"].as_array())
+        .flatten()
+        .collect();
     let mut out = Vec::new();
     for p in data_panels(dashboard) {
         let mut used: Vec<String> = p["fieldConfig"]["overrides"]
@@ -106,6 +116,7 @@ pub fn queries(dashboard: &Value) -> Vec<PanelQuery> {
                     .filter_map(|c| c["selector"].as_str().map(str::to_string))
                     .collect(),
                 used: used.clone(),
+                loads_on_open: collapsed.iter().any(|c| std::ptr::eq(*c, p)),
             });
         }
     }
