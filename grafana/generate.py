@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Writes grafana/dashboards/oura.json, the dashboard users import.
 
-The dashboard is described here once (rows of panels, each with its SQL) and
-rendered to Grafana's classic JSON model, so ~90 panels stay consistent: the
-same datasource binding, the same Infinity query shape, the same time-range
-filters, a grid laid out without overlaps.
+The dashboard is described once (rows of panels, each with its SQL, in
+grafana/panels/) and rendered here to Grafana's classic JSON model, so ~95
+panels stay consistent: the same datasource binding, the same Infinity query
+shape, the same time-range filters, a grid laid out without overlaps.
 
     python3 grafana/generate.py            # rewrite grafana/dashboards/oura.json
     python3 grafana/generate.py --check    # exit 1 if the committed file differs
@@ -17,7 +17,9 @@ import json
 import pathlib
 import sys
 
-from panels import ROWS
+sys.dont_write_bytecode = True  # no __pycache__ in the repository
+
+from panels import ROWS  # noqa: E402 (after the line above)
 
 OUT = pathlib.Path(__file__).resolve().parent / "dashboards" / "oura.json"
 

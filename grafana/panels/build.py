@@ -1,0 +1,151 @@
+"""Building blocks of the dashboard's panels: time-range SQL and panel builders.
+
+Every query is bounded by Grafana's time picker. Daily tables compare their
+`day` with the picker's dates; time series compare their UTC `timestamp`
+with the picker's instants and are averaged into buckets of the panel's
+interval (never finer than the data), so a long range stays a few hundred
+rows. Stats show the latest value inside the range.
+
+Columns are (name, Infinity type): "timestamp", "number" or "string".
+"""
+
+FROM_ISO = "'${__from:date:iso}'"
+TO_ISO = "'${__to:date:iso}'"
+FROM_DAY = f"date({FROM_ISO})"
+TO_DAY = f"date({TO_ISO})"
+INTERVAL_S = "${__interval_ms} / 1000"
+
+T, N, S = "timestamp", "number", "string"
+DAY_TIME = "day || 'T00:00:00Z' AS time"
+
+
+def days(col="day"):
+    """A daily table's rows inside the picked range."""
+    return f"{col} BETWEEN {FROM_DAY} AND {TO_DAY}"
+
+
+def instants(col="timestamp"):
+    """A time series' rows inside the picked range (UTC ISO strings compare as text)."""
+    return f"{col} BETWEEN {FROM_ISO} AND {TO_ISO}"
+
+
+# True when the picked range spans two days or less: minute-level panels
+# unroll raw documents only then (SQLite skips a branch whose constant
+# condition is false without reading a row).
+SHORT_RANGE = f"julianday({TO_ISO}) - julianday({FROM_ISO}) <= 2"
+
+
+def bucket(col, min_seconds):
+    """The start of the panel-interval bucket holding `col`, at least `min_seconds` wide."""
+    size = f"MAX({min_seconds}, {INTERVAL_S})"
+    return (
+        f"strftime('%Y-%m-%dT%H:%M:%SZ', CAST(strftime('%s', {col}) AS INTEGER) / {size} * {size},"
+        " 'unixepoch')"
+    )
+
+
+def latest(column, table="daily_summaries", where="", value=None):
+    """The newest non-null value of `column` inside the range."""
+    value = value or column
+    extra = f" AND {where}" if where else ""
+    return (
+        f"SELECT {value} AS value FROM {table} WHERE {column} IS NOT NULL AND {days()}{extra}"
+        " ORDER BY day DESC LIMIT 1"
+    )
+
+
+def daily(*columns, table="daily_summaries", where=""):
+    """One point per day: `columns` are (expression, name)."""
+    select = ", ".join(f"{expr} AS {name}" for expr, name in columns)
+    extra = f" AND {where}" if where else ""
+    return f"SELECT {DAY_TIME}, {select} FROM {table} WHERE {days()}{extra} ORDER BY day"
+
+
+def cols(*names, time=True):
+    return ([("time", T)] if time else []) + [(n, N) for n in names]
+
+
+def stat(title, sql, unit=None, **kw):
+    p = {"type": "stat", "title": title, "sql": sql, "columns": [("value", N)], "w": 3, "h": 4}
+    if unit:
+        p["unit"] = unit
+    p.update(kw)
+    return p
+
+
+def gauge(title, sql, **kw):
+    p = {
+        "type": "gauge",
+        "title": title,
+        "sql": sql,
+        "columns": [("value", N)],
+        "w": 3,
+        "h": 4,
+        "min": 0,
+        "max": 100,
+        "thresholds": [(60, "orange"), (70, "yellow"), (85, "green")],
+        "color_mode": "thresholds",
+    }
+    p.update(kw)
+    p["thresholds"] = [(0, "red")] + p["thresholds"]
+    return p
+
+
+def series(title, sql, columns, unit=None, **kw):
+    p = {"type": "timeseries", "title": title, "sql": sql, "columns": columns}
+    if unit:
+        p["unit"] = unit
+    p.update(kw)
+    return p
+
+
+def bars(title, sql, x, columns, unit=None, **kw):
+    p = {"type": "barchart", "title": title, "sql": sql, "x": x, "columns": columns}
+    if unit:
+        p["unit"] = unit
+    p.update(kw)
+    return p
+
+
+def pie(title, sql, label, value="count", **kw):
+    p = {"type": "piechart", "title": title, "sql": sql, "columns": [(label, S), (value, N)]}
+    p.update(kw)
+    return p
+
+
+def table(title, sql, columns, **kw):
+    p = {"type": "table", "title": title, "sql": sql, "columns": columns}
+    p.update(kw)
+    return p
+
+
+def lag_days(table_name, column):
+    return (
+        f"SELECT COALESCE(CAST(julianday('now') - julianday(MAX({column})) AS INTEGER), 9999)"
+        f" AS value FROM {table_name}"
+    )
+
+
+def lag_hours(table_name, column="timestamp"):
+    return (
+        f"SELECT COALESCE(ROUND((julianday('now') - julianday(MAX({column}))) * 24, 1), 9999)"
+        f" AS value FROM {table_name}"
+    )
+
+
+LONG_SLEEP = "type = 'long_sleep'"
+ASLEEP = "(deep_duration + rem_duration + light_duration)"
+RESILIENCE_LEVEL = (
+    "CASE resilience_level WHEN 'limited' THEN 1 WHEN 'adequate' THEN 2 WHEN 'solid' THEN 3"
+    " WHEN 'strong' THEN 4 WHEN 'exceptional' THEN 5 END"
+)
+RESILIENCE_NAMES = [(1, "limited"), (2, "adequate"), (3, "solid"), (4, "strong"), (5, "exceptional")]
+WORKOUT_DAY = "substr(start_datetime, 1, 10)"
+WORKOUTS = f"type = 'workout' AND {days(WORKOUT_DAY)}"
+SESSIONS = f"type = 'session' AND {days(WORKOUT_DAY)}"
+HOURS = "(julianday(end_datetime) - julianday(start_datetime)) * 24"
+WEEK = f"strftime('%Y-%W', {WORKOUT_DAY})"
+LAG = [(1, "yellow"), (3, "red")]
+# Seconds of high stress; the original stored them as stress_index.
+STRESS_HIGH = "COALESCE(stress_high_seconds, stress_index)"
+DB_INFO = "/api/db/info"
