@@ -82,23 +82,39 @@ fn table_stats(rig: &Rig) -> BTreeMap<String, i64> {
 }
 
 /// Messages the local queue reported as not acknowledged (retried or
-/// dropped): its `QUEUE <name> acked/total` lines.
+/// dropped): its `QUEUE <name> acked/total` lines, colour codes removed.
 fn unacked_in_log(log: &str) -> u64 {
-    log.lines()
+    let plain = strip_ansi(log);
+    plain
+        .lines()
         .filter(|l| l.contains("QUEUE") && l.contains("oura-webhook-events"))
         .filter_map(|l| {
-            let frac = l.split_whitespace().find(|w| w.contains('/'))?;
-            let digits = |s: &str| -> Option<u64> {
-                s.chars()
-                    .filter(char::is_ascii_digit)
-                    .collect::<String>()
-                    .parse()
-                    .ok()
-            };
-            let (a, t) = frac.split_once('/')?;
-            Some(digits(t)?.saturating_sub(digits(a)?))
+            let (acked, total) = l.split_whitespace().find_map(|w| w.split_once('/'))?;
+            Some(
+                total
+                    .parse::<u64>()
+                    .ok()?
+                    .saturating_sub(acked.parse().ok()?),
+            )
         })
         .sum()
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for e in chars.by_ref() {
+                if e.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn status_page(rig: &Rig) -> String {
@@ -210,8 +226,8 @@ fn refusals(rig: &Rig) {
     let body = rig.event("create", "workout", &id);
     let stats = table_stats(rig);
     let now = now_secs().to_string();
-    let stale = (now_secs() - 301).to_string();
-    let ahead = (now_secs() + 301).to_string();
+    let stale = (now_secs() - 400).to_string();
+    let ahead = (now_secs() + 400).to_string();
     let signed_for_other_body = sign(SECRET, &now, &body.replace("create", "update"));
     let tampered = rig.w.send(
         "POST",
@@ -494,14 +510,22 @@ fn webhooks_end_to_end() {
     refusals(&rig);
     lifecycle(&rig);
     burst_of_200(&rig);
+    // Nothing needed a retry so far: a failure here names the cause (the
+    // suite once waited 30 s for a landing, i.e. for one 30 s retry).
+    let log = strip_ansi(&rig.w.log());
+    let failed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("webhook event failed") || l.contains("Oura request failed"))
+        .collect();
+    assert_eq!(failed, Vec::<&str>::new(), "no retry before the faults");
     assert_eq!(
-        unacked_in_log(&rig.w.log()),
+        unacked_in_log(&log),
         0,
-        "no message retried or dropped before the faults"
+        "every message acknowledged at once"
     );
-    assert!(
-        !rig.w.log().contains("webhook event failed"),
-        "no retry needed before the faults"
+    eprintln!(
+        "queue batches so far: {}",
+        log.lines().filter(|l| l.contains("QUEUE")).count()
     );
     transient_faults(&rig);
     assert_eq!(rig.d1_value("SELECT COUNT(*) FROM webhook_dead_letters"), 0);
