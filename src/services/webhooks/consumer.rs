@@ -231,7 +231,7 @@ pub async fn handle_batch(
                         f.last_object_id = ev.object_id.clone();
                         f.lag_seconds = lag_seconds(&ev.event_time, platform.clock.now_ms());
                     }
-                    tracing::info!(data_type = %ev.data_type, event_type = %ev.event_type, rows = n, "webhook event stored");
+                    tracing::debug!(data_type = %ev.data_type, event_type = %ev.event_type, rows = n, "webhook event stored");
                 }
                 verdicts.push(Verdict::Ack);
                 continue;
