@@ -11,7 +11,8 @@
 mod local_runtime;
 
 use local_runtime::webhooks::{
-    burst, creates, now_secs, percentile, sign, utc_now, yesterday, Rig, GRAFANA, SECRET, VERIFY,
+    burst, creates, now_secs, percentile, sign, strip_ansi, unacked_in_log, utc_now, yesterday,
+    Rig, GRAFANA, SECRET, VERIFY,
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -79,42 +80,6 @@ fn table_stats(rig: &Rig) -> BTreeMap<String, i64> {
             )
         })
         .collect()
-}
-
-/// Messages the local queue reported as not acknowledged (retried or
-/// dropped): its `QUEUE <name> acked/total` lines, colour codes removed.
-fn unacked_in_log(log: &str) -> u64 {
-    let plain = strip_ansi(log);
-    plain
-        .lines()
-        .filter(|l| l.contains("QUEUE") && l.contains("oura-webhook-events"))
-        .filter_map(|l| {
-            let (acked, total) = l.split_whitespace().find_map(|w| w.split_once('/'))?;
-            Some(
-                total
-                    .parse::<u64>()
-                    .ok()?
-                    .saturating_sub(acked.parse().ok()?),
-            )
-        })
-        .sum()
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for e in chars.by_ref() {
-                if e.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn status_page(rig: &Rig) -> String {

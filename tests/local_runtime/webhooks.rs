@@ -253,6 +253,9 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
+/// A delivery's status, JSON answer, and when it came back.
+type Answer = (u16, Value, Instant);
+
 /// What a burst measured.
 pub struct Burst {
     /// Status and JSON answer of each delivery, in `ids` order.
@@ -284,8 +287,7 @@ pub fn burst(
     deadline: Duration,
 ) -> Burst {
     let next = Arc::new(Mutex::new(0usize));
-    let answered: Arc<Mutex<Vec<Option<(u16, Value, Instant)>>>> =
-        Arc::new(Mutex::new(vec![None; ids.len()]));
+    let answered: Arc<Mutex<Vec<Option<Answer>>>> = Arc::new(Mutex::new(vec![None; ids.len()]));
     let url = format!("{}/webhook/oura", rig.w.base);
     let started = Instant::now();
     std::thread::scope(|s| {
@@ -321,7 +323,7 @@ pub fn burst(
         }
     });
     let intake = started.elapsed();
-    let answered: Vec<(u16, Value, Instant)> = Arc::try_unwrap(answered)
+    let answered: Vec<Answer> = Arc::try_unwrap(answered)
         .unwrap()
         .into_inner()
         .unwrap()
@@ -360,4 +362,40 @@ pub fn burst(
 /// Yesterday (UTC) as `YYYY-MM-DD`: inside the simulator's range.
 pub fn yesterday() -> String {
     (today_utc() - chrono::Duration::days(1)).to_string()
+}
+
+/// Messages the local queue reported as not acknowledged (retried or
+/// dropped): its `QUEUE <name> acked/total` lines, colour codes removed.
+pub fn unacked_in_log(log: &str) -> u64 {
+    let plain = strip_ansi(log);
+    plain
+        .lines()
+        .filter(|l| l.contains("QUEUE") && l.contains("oura-webhook-events"))
+        .filter_map(|l| {
+            let (acked, total) = l.split_whitespace().find_map(|w| w.split_once('/'))?;
+            Some(
+                total
+                    .parse::<u64>()
+                    .ok()?
+                    .saturating_sub(acked.parse().ok()?),
+            )
+        })
+        .sum()
+}
+
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for e in chars.by_ref() {
+                if e.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
