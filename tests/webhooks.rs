@@ -13,7 +13,9 @@ use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::platform::{Db, Statement};
 use oura_edge::services::sql_cache;
 use oura_edge::services::try_block_on;
-use oura_edge::services::webhooks::consumer::{handle_batch, retry_delay, Incoming, Verdict};
+use oura_edge::services::webhooks::consumer::{
+    handle_batch, retry_base_seconds, retry_delay, Incoming, Verdict,
+};
 use oura_edge::services::webhooks::delivery::seen_key;
 use oura_edge::services::webhooks::subscriptions::renew_expiring;
 use oura_edge::services::webhooks::Event;
@@ -631,8 +633,10 @@ fn transient_failures_retry_with_a_growing_delay() {
             Verdict::Retry { delay_seconds: 120 },
         ]
     );
-    assert!((1..9).all(|a| retry_delay(a) < retry_delay(a + 1) || retry_delay(a) == 900));
-    assert_eq!(retry_delay(20), 900);
+    assert!(
+        (1..9).all(|a| retry_delay(a, 30) < retry_delay(a + 1, 30) || retry_delay(a, 30) == 900)
+    );
+    assert_eq!(retry_delay(20, 30), 900);
     assert_eq!(
         count(&n, "SELECT COUNT(*) FROM webhook_dead_letters", vec![]),
         0
@@ -647,6 +651,41 @@ fn transient_failures_retry_with_a_growing_delay() {
             .is_some_and(|e| e.contains("503") || e.contains("unavailable")),
         "{err}"
     );
+}
+
+#[test]
+fn the_retry_base_delay_is_configurable() {
+    let base = |v: Option<&str>| {
+        let v = v.map(str::to_string);
+        retry_base_seconds(&Config::from_lookup(|n| {
+            (n == "OURA_WEBHOOK_RETRY_BASE_SECONDS")
+                .then(|| v.clone())
+                .flatten()
+        }))
+    };
+    assert_eq!(base(None), 30);
+    assert_eq!(base(Some("1")), 1);
+    for bad in ["0", "-5", "soon", ""] {
+        assert_eq!(base(Some(bad)), 30, "{bad:?}");
+    }
+    assert_eq!(base(Some("100000")), 1440, "queues delay at most 12 h");
+    let one_second: Vec<u32> = (1..=9).map(|a| retry_delay(a, 1)).collect();
+    assert_eq!(one_second, [1, 2, 4, 8, 16, 30, 30, 30, 30]);
+
+    let n = native();
+    n.http
+        .on(&doc_url("sleep", "s-1"), 503, r#"{"detail":"down"}"#);
+    let fast = Config::from_lookup(|k| match k {
+        "OURA_WEBHOOK_RETRY_BASE_SECONDS" => Some("1".into()),
+        other => config().get(other).map(str::to_string),
+    });
+    let verdicts = try_block_on(handle_batch(
+        &n.platform,
+        &fast,
+        &[msg("create", "sleep", "s-1", 3)],
+    ))
+    .unwrap();
+    assert_eq!(verdicts, [Verdict::Retry { delay_seconds: 4 }]);
 }
 
 #[test]

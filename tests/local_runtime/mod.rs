@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod webhooks;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

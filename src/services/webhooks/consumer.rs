@@ -22,10 +22,34 @@ use std::collections::BTreeMap;
 /// `max_retries` of the consumer in wrangler.toml: a message is delivered at
 /// most `MAX_RETRIES + 1` times.
 pub const MAX_RETRIES: u32 = 8;
-const FIRST_DELAY_SECONDS: u32 = 30;
-/// Eight retries at 30 s doubling to this cap span about an hour, as long as
-/// Oura itself keeps retrying a delivery.
-const MAX_DELAY_SECONDS: u32 = 900;
+/// The first retry delay unless `OURA_WEBHOOK_RETRY_BASE_SECONDS` says otherwise.
+pub const DEFAULT_RETRY_BASE_SECONDS: u32 = 30;
+/// The delay stops doubling at this many base delays: eight retries at 30 s
+/// (30, 60, …, 900) span about an hour, as long as Oura keeps retrying.
+const MAX_DELAY_IN_BASES: u32 = 30;
+/// Queues accept delays up to 12 h; 1440 · 30 = 43,200 s.
+const MAX_RETRY_BASE_SECONDS: u32 = 1440;
+
+/// `OURA_WEBHOOK_RETRY_BASE_SECONDS` when a positive integer (at most 1440),
+/// else 30. Tests use 1 s so the retry path runs in seconds.
+pub fn retry_base_seconds(config: &Config) -> u32 {
+    config
+        .get("OURA_WEBHOOK_RETRY_BASE_SECONDS")
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|s| *s > 0)
+        .map_or(DEFAULT_RETRY_BASE_SECONDS, |s| {
+            s.min(MAX_RETRY_BASE_SECONDS)
+        })
+}
+
+/// Delay before retry `attempts` (1-based): base, 2·base, 4·base, …,
+/// capped at 30·base (30, 60, …, 900 s by default).
+pub fn retry_delay(attempts: u32, base_seconds: u32) -> u32 {
+    let doublings = attempts.saturating_sub(1).min(10);
+    base_seconds
+        .saturating_mul(1 << doublings)
+        .min(base_seconds.saturating_mul(MAX_DELAY_IN_BASES))
+}
 
 /// One queue message as the consumer sees it.
 #[derive(Debug, Clone)]
@@ -39,14 +63,6 @@ pub struct Incoming {
 pub enum Verdict {
     Ack,
     Retry { delay_seconds: u32 },
-}
-
-/// Delay before retry `attempts` (1-based): 30, 60, 120, …, capped at 900 s.
-pub fn retry_delay(attempts: u32) -> u32 {
-    let doublings = attempts.saturating_sub(1).min(10);
-    FIRST_DELAY_SECONDS
-        .saturating_mul(1 << doublings)
-        .min(MAX_DELAY_SECONDS)
 }
 
 /// How one message failed.
@@ -192,6 +208,7 @@ pub async fn handle_batch(
 ) -> Vec<Verdict> {
     // One client per batch: it caches the token and the breaker state.
     let client = OuraClient::new(platform, config);
+    let base = retry_base_seconds(config);
     let mut verdicts = Vec::with_capacity(batch.len());
     let mut changed = 0u64;
     let mut fresh: BTreeMap<String, Freshness> = BTreeMap::new();
@@ -214,7 +231,7 @@ pub async fn handle_batch(
                         f.last_object_id = ev.object_id.clone();
                         f.lag_seconds = lag_seconds(&ev.event_time, platform.clock.now_ms());
                     }
-                    tracing::info!(data_type = %ev.data_type, event_type = %ev.event_type, rows = n, "webhook event stored");
+                    tracing::debug!(data_type = %ev.data_type, event_type = %ev.event_type, rows = n, "webhook event stored");
                 }
                 verdicts.push(Verdict::Ack);
                 continue;
@@ -231,7 +248,7 @@ pub async fn handle_batch(
         if !last {
             tracing::warn!(error = %error, attempts = msg.attempts, "webhook event failed; retrying");
             verdicts.push(Verdict::Retry {
-                delay_seconds: retry_delay(msg.attempts),
+                delay_seconds: retry_delay(msg.attempts, base),
             });
             continue;
         }
@@ -242,7 +259,7 @@ pub async fn handle_batch(
                 // Keep it on the queue: losing it silently is the one thing not to do.
                 tracing::error!(error = %e, "could not record a dead letter");
                 verdicts.push(Verdict::Retry {
-                    delay_seconds: retry_delay(msg.attempts),
+                    delay_seconds: retry_delay(msg.attempts, base),
                 });
             }
         }

@@ -186,7 +186,7 @@ pub async fn receive(
             tracing::warn!(error = %e, "could not mark webhook delivery seen");
         }
         if let Some(lag) = super::lag_seconds(&event.event_time, now) {
-            tracing::info!(data_type = %event.data_type, event_type = %event.event_type, lag_seconds = lag, "webhook accepted");
+            tracing::debug!(data_type = %event.data_type, event_type = %event.event_type, lag_seconds = lag, "webhook accepted");
         }
         outcome.accepted += 1;
     }
