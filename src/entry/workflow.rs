@@ -123,6 +123,7 @@ impl BackfillWorkflow {
             let state = super::state(&env);
             let steps = JsSteps(step.unchecked_into());
             let out = backfill::run(&steps, &state.platform, &state.config, &params).await;
+            super::finish(state).await;
             to_js(&out)
         })
     }
