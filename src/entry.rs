@@ -52,9 +52,7 @@ fn state(env: &Env) -> Rc<AppState> {
 
 /// Ends an invocation's metering (persists the isolate's counts when due).
 async fn finish(state: Rc<AppState>) {
-    if let Some(inv) = &state.platform.usage {
-        inv.finish(state.platform.db.as_ref()).await;
-    }
+    usage::finish(&state.platform).await;
 }
 
 #[event(start)]

@@ -28,6 +28,7 @@ use crate::services::oura::{discover, windows, OuraClient};
 use crate::services::platform::Platform;
 use crate::services::sql_cache;
 use crate::services::sync::sync_collection;
+use crate::services::usage;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -272,6 +273,7 @@ fn discover_body(platform: &Platform, config: &Config, params: &Params) -> StepB
     Rc::new(move || {
         let (platform, config, params) = (platform.clone(), config.clone(), params.clone());
         Box::pin(async move {
+            let platform = usage::step_scope(&platform);
             let found = discover(&platform, &config).await.collections;
             let names = selected(&found, &params.resources);
             let (start, end) = params.dates()?;
@@ -280,6 +282,7 @@ fn discover_body(platform: &Platform, config: &Config, params: &Params) -> StepB
                 .filter_map(|n| find(n).map(|c| (n.clone(), windows(c, start, end).len() as u32)))
                 .collect();
             progress::init(&platform, &params, &totals).await?;
+            usage::finish(&platform).await;
             Ok(json!(names))
         })
     })
@@ -300,7 +303,12 @@ fn sync_body(platform: &Platform, config: &Config, params: &Params, name: &str) 
             params.clone(),
             name.clone(),
         );
-        Box::pin(async move { sync_step(&platform, &config, &params, &name).await })
+        Box::pin(async move {
+            let platform = usage::step_scope(&platform);
+            let out = sync_step(&platform, &config, &params, &name).await;
+            usage::finish(&platform).await;
+            out
+        })
     })
 }
 

@@ -70,6 +70,8 @@ pub fn day_of(ms: f64) -> String {
 
 /// One invocation: its own counts, and the isolate meter they also go to.
 pub struct Invocation {
+    /// The bindings before metering (for the invocations of Workflow steps).
+    inner: Platform,
     meter: Rc<Meter>,
     clock: Rc<dyn Clock>,
     flush_ms: f64,
@@ -167,14 +169,32 @@ impl Invocation {
 /// The platform with D1, KV and Analytics Engine counted for one invocation
 /// (which is counted as one request).
 pub fn metered(platform: &Platform, meter: &Rc<Meter>, flush_ms: f64) -> Platform {
+    let p = wrap(platform, meter, flush_ms);
+    if let Some(inv) = &p.usage {
+        inv.count(|u| u.requests += 1);
+    }
+    p
+}
+
+/// A new invocation for one Workflow step: the engine runs each step body
+/// as its own invocation, with its own D1 calls. Counts go to the same
+/// isolate meter; a step is not a request. Unmetered platforms stay so.
+pub fn step_scope(platform: &Platform) -> Platform {
+    match &platform.usage {
+        Some(inv) => wrap(&inv.inner, &inv.meter, inv.flush_ms),
+        None => platform.clone(),
+    }
+}
+
+fn wrap(platform: &Platform, meter: &Rc<Meter>, flush_ms: f64) -> Platform {
     let inv = Rc::new(Invocation {
+        inner: platform.clone(),
         meter: meter.clone(),
         clock: platform.clock.clone(),
         flush_ms,
         own: RefCell::new(Usage::default()),
         flushed: Cell::new(false),
     });
-    inv.count(|u| u.requests += 1);
     Platform {
         db: Rc::new(MeteredDb {
             inner: platform.db.clone(),

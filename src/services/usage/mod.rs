@@ -9,7 +9,7 @@ mod settings;
 mod store;
 
 pub use counts::{Usage, FIELDS};
-pub use meter::{day_of, metered, Invocation, Meter};
+pub use meter::{day_of, metered, step_scope, Invocation, Meter};
 pub use settings::{quota_var, Settings, DEFAULT_DAILY_WRITE_BUDGET, FREE_QUERIES_PER_INVOCATION};
 
 use crate::services::config::Config;
@@ -69,4 +69,11 @@ pub fn to_json(settings: &Settings, today: &DayUsage, yesterday: &DayUsage) -> V
 pub fn queries_left(platform: &Platform, config: &Config) -> Option<u64> {
     let limit = Settings::from_config(config).queries_per_invocation();
     platform.usage.as_ref().map(|inv| inv.queries_left(limit))
+}
+
+/// Ends a metered invocation: persists the isolate's counts when due.
+pub async fn finish(platform: &Platform) {
+    if let Some(inv) = &platform.usage {
+        inv.finish(platform.db.as_ref()).await;
+    }
 }
