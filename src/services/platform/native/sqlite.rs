@@ -1,6 +1,7 @@
 //! D1 on the host: SQLite through rusqlite, with D1's habits where they
 //! matter — migrations applied in file-name order, atomic batches, no
-//! explicit transactions, integers exact only up to 2^53, JSON-shaped rows.
+//! explicit transactions, integers exact only up to 2^53, JSON-shaped rows,
+//! and `meta.rows_written` counting index entries as D1 does (`write_cost`).
 
 use super::write_cost::IndexCache;
 use crate::router::BoxFut;
