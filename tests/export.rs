@@ -34,7 +34,7 @@ fn heart_rate_streams_as_csv_across_pages() {
     assert_eq!(
         lines.len(),
         1 + 3810,
-        "every sample once, across four pages"
+        "every sample once, across three growing pages"
     );
     let mut sorted = lines[1..].to_vec();
     sorted.sort();

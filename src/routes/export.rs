@@ -12,6 +12,10 @@ use serde_json::{json, Value};
 use std::rc::Rc;
 
 const PAGE_ROWS: u32 = 1_000;
+/// Pages double up to this size, so a long export stays well within the
+/// D1 queries one invocation may make (50 on the free plan): a year of heart
+/// rate is 9 pages, ten years 26.
+const MAX_PAGE_ROWS: u32 = 50_000;
 
 /// What can be exported: table, its time column (for start/end), and a
 /// unique sort key (time first) for keyset pagination.
@@ -98,6 +102,7 @@ struct ExportStream {
     after: Option<Vec<Value>>,
     columns: Option<Vec<String>>,
     done: bool,
+    page_rows: u32,
 }
 
 fn csv_field(v: &Value) -> String {
@@ -138,8 +143,8 @@ impl ExportStream {
         };
         Statement::new(
             format!(
-                "SELECT * FROM {}{filter} ORDER BY {key} LIMIT {PAGE_ROWS}",
-                self.spec.table
+                "SELECT * FROM {}{filter} ORDER BY {key} LIMIT {}",
+                self.spec.table, self.page_rows
             ),
             params,
         )
@@ -185,9 +190,10 @@ impl ChunkSource for ExportStream {
             }
             let stmt = self.page_statement();
             let rows = self.db.query(&stmt).await.map_err(|e| e.to_string())?.rows;
-            if rows.len() < PAGE_ROWS as usize {
+            if rows.len() < self.page_rows as usize {
                 self.done = true;
             }
+            self.page_rows = self.page_rows.saturating_mul(2).min(MAX_PAGE_ROWS);
             if let Some(last) = rows.last() {
                 self.after = Some(
                     self.spec
@@ -261,6 +267,7 @@ fn export(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             after: None,
             columns: None,
             done: false,
+            page_rows: PAGE_ROWS,
         };
         Ok(Res::new(200)
             .with_header("content-type", content_type)
