@@ -103,7 +103,7 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn tool(name: &str) -> Command {
+pub fn tool(name: &str) -> Command {
     let mut cmd = Command::new(root().join("node_modules/.bin").join(name));
     let path = format!(
         "{}:{}",
@@ -118,7 +118,7 @@ fn tool(name: &str) -> Command {
     cmd
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -128,6 +128,12 @@ fn free_port() -> u16 {
 impl Wrangler {
     /// Starts `wrangler dev` on the built worker with these `--var`s.
     pub fn start(vars: &[(String, String)]) -> Wrangler {
+        Wrangler::start_on(free_port(), vars)
+    }
+
+    /// The same on a chosen port (`free_port()`), for settings that must
+    /// name the worker's own URL before it starts (webhook callback).
+    pub fn start_on(port: u16, vars: &[(String, String)]) -> Wrangler {
         assert!(
             root().join("build/index.js").exists(),
             "build/ is missing: run `make build-fast` (make test does)"
@@ -151,7 +157,6 @@ impl Wrangler {
             "migrations failed: {}",
             String::from_utf8_lossy(&migrate.stderr)
         );
-        let port = free_port();
         let mut cmd = tool("wrangler");
         cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", "0", "--persist-to", &persist])
@@ -254,6 +259,11 @@ impl Wrangler {
         } else {
             Err(format!("callback answered {}", done.status))
         }
+    }
+
+    /// The `--persist-to` directory of this instance's local D1, KV, ….
+    pub fn persist_dir(&self) -> &str {
+        &self.persist
     }
 
     pub fn log(&self) -> String {
