@@ -27,7 +27,7 @@ use std::time::Instant;
 const GRAFANA: &str = "ops-grafana-token";
 const ADMIN: &str = "ops-admin-token";
 const VERIFY: &str = "ops-verify-token";
-const SIM_DAYS: u32 = 60;
+const SIM_DAYS: u32 = 30;
 
 struct Ops {
     w: Wrangler,
@@ -138,13 +138,16 @@ fn wrangler_commands_exist(_: &Ops) {
                 continue;
             }
             assert_eq!(w.get(1).map(String::as_str), Some("wrangler"), "{line}");
-            let path: Vec<String> = w[2..]
-                .iter()
-                .take_while(|x| !x.starts_with('-'))
-                .cloned()
-                .collect();
-            if path.starts_with(&["secret".to_string(), "put".to_string()]) {
-                let name = path.get(2).map(String::as_str).unwrap_or("");
+            // The command is the leading lower-case words; the positionals
+            // (`oura-db`, `GRAFANA_SECRET`, `"$id"`, `42`) follow it.
+            let is_command_word = |x: &&String| {
+                x.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && x.chars().any(|c| c.is_ascii_lowercase())
+            };
+            let path: Vec<String> = w[2..].iter().take_while(is_command_word).cloned().collect();
+            if path == ["secret", "put"] {
+                let name = w.get(4).map(String::as_str).unwrap_or("");
                 assert!(
                     names.contains(name),
                     "{doc}: `{line}` sets {name}, which the worker never reads"
@@ -403,16 +406,20 @@ fn answers(db: &rusqlite::Connection, sql: &str) -> Vec<Vec<rusqlite::types::Val
 /// 4. Export → restore into a fresh local database: same counts, same answers.
 fn backup_restore_round_trip(ops: &Ops) {
     let file = ops.scratch.path().join("backups/oura-db.sql");
+    let started = Instant::now();
     let backup = run(Command::new(root().join("scripts/backup"))
         .arg(&file)
         .env("STATE", ops.w.persist_dir()));
     assert!(backup.status.success(), "backup: {}", text(&backup));
+    let backup_ms = started.elapsed().as_millis();
+    let started = Instant::now();
     let restored = ops.scratch.path().join("restored");
     let restored = restored.to_str().unwrap();
     let restore = run(Command::new(root().join("scripts/restore"))
         .arg(&file)
         .env("STATE", restored));
     assert!(restore.status.success(), "restore: {}", text(&restore));
+    let restore_ms = started.elapsed().as_millis();
     // A second restore into the now full database is refused.
     let again = run(Command::new(root().join("scripts/restore"))
         .arg(&file)
@@ -470,7 +477,7 @@ fn backup_restore_round_trip(ops: &Ops) {
     assert_eq!(compared, 64, "the 64 dashboard queries");
     assert!(with_rows >= 50, "only {with_rows} queries returned rows");
     eprintln!(
-        "e2e_ops: backup {} bytes; restored counts equal: {}; 64 dashboard queries equal ({with_rows} with rows)",
+        "e2e_ops: backup {} bytes in {backup_ms} ms, restored in {restore_ms} ms; restored counts equal: {}; 64 dashboard queries equal ({with_rows} with rows)",
         std::fs::metadata(&file).unwrap().len(),
         counts.join(" ")
     );
