@@ -27,7 +27,7 @@ use std::time::Instant;
 const GRAFANA: &str = "ops-grafana-token";
 const ADMIN: &str = "ops-admin-token";
 const VERIFY: &str = "ops-verify-token";
-const SIM_DAYS: u32 = 30;
+const SIM_DAYS: u32 = 14;
 
 struct Ops {
     w: Wrangler,
