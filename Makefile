@@ -5,7 +5,7 @@ STATE ?= .state
 PORT ?= 8787
 SIM_PORT ?= 8788
 
-.PHONY: setup build build-fast dev test test-wasm test-e2e lint bench fuzz clean
+.PHONY: setup build build-fast dev test test-wasm test-e2e lint bench fuzz clean backup restore smoke-test
 
 setup:
 	@scripts/setup
@@ -54,6 +54,20 @@ bench: build-fast
 # Randomised mutations of the SQL guard corpus (not part of make test).
 fuzz: setup
 	@$(ENV) FUZZ_ITERS=60000 cargo test --release --test sql_guard -- --ignored
+
+# D1 export to $(FILE) (default backups/oura-db-<time>.sql): the local
+# database in $(STATE), or the deployed one with REMOTE=1 (CONFIG=wrangler.deploy.toml).
+backup: setup
+	@STATE=$(STATE) scripts/backup $(if $(REMOTE),--remote) $(FILE)
+
+# Restore $(FILE) into an empty database: local by default (REPLACE=1 deletes
+# the local one first), REMOTE=1 DB=<new empty database> for the account.
+restore: setup
+	@STATE=$(STATE) scripts/restore $(if $(REMOTE),--remote) $(if $(REPLACE),--replace) $(FILE)
+
+# Post-deploy check: make smoke-test URL=https://oura.example.com (tokens from env).
+smoke-test:
+	@scripts/smoke-test $(URL)
 
 clean:
 	rm -rf target build $(STATE) .wrangler

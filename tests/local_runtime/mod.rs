@@ -104,7 +104,7 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn tool(name: &str) -> Command {
+pub fn tool(name: &str) -> Command {
     let mut cmd = Command::new(root().join("node_modules/.bin").join(name));
     let path = format!(
         "{}:{}",
@@ -119,7 +119,7 @@ fn tool(name: &str) -> Command {
     cmd
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -129,6 +129,12 @@ fn free_port() -> u16 {
 impl Wrangler {
     /// Starts `wrangler dev` on the built worker with these `--var`s.
     pub fn start(vars: &[(String, String)]) -> Wrangler {
+        Wrangler::start_on(free_port(), vars)
+    }
+
+    /// The same on a chosen port (`free_port()`), for settings that must
+    /// name the worker's own URL before it starts (webhook callback).
+    pub fn start_on(port: u16, vars: &[(String, String)]) -> Wrangler {
         assert!(
             root().join("build/index.js").exists(),
             "build/ is missing: run `make build-fast` (make test does)"
@@ -152,7 +158,6 @@ impl Wrangler {
             "migrations failed: {}",
             String::from_utf8_lossy(&migrate.stderr)
         );
-        let port = free_port();
         let mut cmd = tool("wrangler");
         cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", "0", "--persist-to", &persist])
@@ -255,6 +260,11 @@ impl Wrangler {
         } else {
             Err(format!("callback answered {}", done.status))
         }
+    }
+
+    /// The `--persist-to` directory of this instance's local D1, KV, ….
+    pub fn persist_dir(&self) -> &str {
+        &self.persist
     }
 
     pub fn log(&self) -> String {
