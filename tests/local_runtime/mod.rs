@@ -224,22 +224,35 @@ impl Wrangler {
     }
 
     /// Runs SQL on the instance's local D1 through wrangler (works while it runs).
+    /// Rows of one statement run on the worker's local D1. `wrangler d1
+    /// execute` sometimes answers with an error object while the worker
+    /// holds the database (seen under load): retried a few times, then fails
+    /// with what wrangler said.
     pub fn d1(&self, sql: &str) -> serde_json::Value {
-        let out = tool("wrangler")
-            .args([
-                "d1",
-                "execute",
-                "oura_db",
-                "--local",
-                "--persist-to",
-                &self.persist,
-            ])
-            .args(["--command", sql, "--json"])
-            .output()
-            .expect("wrangler runs");
-        serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .map(|v| v[0]["results"].clone())
-            .unwrap_or_else(|e| panic!("d1 execute: {e}: {}", String::from_utf8_lossy(&out.stderr)))
+        let mut last = String::new();
+        for attempt in 0..5 {
+            if attempt > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(300 * attempt));
+            }
+            let out = tool("wrangler")
+                .args([
+                    "d1",
+                    "execute",
+                    "oura_db",
+                    "--local",
+                    "--persist-to",
+                    &self.persist,
+                ])
+                .args(["--command", sql, "--json"])
+                .output()
+                .expect("wrangler runs");
+            match serde_json::from_slice::<serde_json::Value>(&out.stdout) {
+                Ok(v) if v[0]["results"].is_array() => return v[0]["results"].clone(),
+                Ok(v) => last = format!("{v} {}", String::from_utf8_lossy(&out.stderr)),
+                Err(e) => last = format!("{e}: {}", String::from_utf8_lossy(&out.stderr)),
+            }
+        }
+        panic!("d1 execute {sql:?} failed 5 times: {last}")
     }
 
     /// Connects the worker to the simulator's Oura account: /oauth/start,
