@@ -181,10 +181,11 @@ fn health_shows_more_to_known_callers_and_redacts_secrets() {
     let text = admin.to_string();
     assert!(!text.contains(ADMIN) && !text.contains("shh"));
 
-    // A webhook processed an hour ago makes the realtime path fresh.
+    // A webhook processed an hour ago makes the realtime path fresh; an
+    // error after it marks the pipeline degraded.
     oura_edge::services::try_block_on(std::future::ready(t.native.db.exec_script(
         "INSERT INTO webhook_freshness (data_type, last_event_time, last_processed_at, processed, last_error, last_error_at) \
-         VALUES ('sleep', '2026-01-15T11:00:00Z', '2026-01-15T11:00:05Z', 1, 'Oura answered 503', '2026-01-15T10:00:00Z')",
+         VALUES ('sleep', '2026-01-15T11:00:00Z', '2026-01-15T11:00:05Z', 1, 'Oura answered 503', '2026-01-15T11:30:00Z')",
     )))
     .unwrap()
     .unwrap();
@@ -197,5 +198,20 @@ fn health_shows_more_to_known_callers_and_redacts_secrets() {
     assert_eq!(
         again["pipeline"]["status"], "degraded",
         "an error marks the pipeline degraded"
+    );
+
+    // An event of that type stored after the error clears it; the type's row
+    // keeps it as history.
+    oura_edge::services::try_block_on(std::future::ready(t.native.db.exec_script(
+        "UPDATE webhook_freshness SET last_processed_at = '2026-01-15T11:45:00Z' WHERE data_type = 'sleep'",
+    )))
+    .unwrap()
+    .unwrap();
+    let cleared = call("192.0.2.205", Some(GRAFANA));
+    assert!(cleared["pipeline"]["queue"]["lastError"].is_null());
+    assert_ne!(cleared["pipeline"]["status"], "degraded");
+    assert_eq!(
+        cleared["pipeline"]["webhookTypes"][0]["last_error"],
+        "Oura answered 503"
     );
 }

@@ -72,9 +72,16 @@ impl Pipeline {
         // The newest event Oura sent, and when the consumer last stored one.
         let webhook = latest("last_event_time").map_or(Value::Null, |t| json!({"timestamp": t}));
         let queue = latest("last_processed_at").map_or(Value::Null, |t| json!({"timestamp": t}));
+        // A type's error degrades the pipeline until a later batch stores an
+        // event of that type (the row keeps the error as history).
+        let unresolved = |r: &serde_json::Map<String, Value>| {
+            let at = |f: &str| r.get(f).and_then(Value::as_str).unwrap_or("");
+            r.get("last_error").is_some_and(|e| !e.is_null())
+                && at("last_error_at") >= at("last_processed_at")
+        };
         let queue_error = webhook_types
             .iter()
-            .filter(|r| r.get("last_error").is_some_and(|e| !e.is_null()))
+            .filter(|r| unresolved(r))
             .max_by_key(|r| {
                 r.get("last_error_at")
                     .and_then(Value::as_str)
