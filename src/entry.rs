@@ -7,6 +7,7 @@ mod workflow;
 use crate::router::{App, AppState, Method, Req, Res};
 use crate::services::config::Config;
 use crate::services::platform::worker::platform;
+use crate::services::usage::{self, Meter};
 use std::rc::Rc;
 use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 
@@ -36,11 +37,22 @@ fn config(env: &Env) -> Config {
     })
 }
 
+thread_local! {
+    /// This isolate's usage counts not yet persisted (see `services::usage`).
+    static METER: Rc<Meter> = Meter::new();
+}
+
+/// The state of one invocation, its bindings metered.
 fn state(env: &Env) -> Rc<AppState> {
-    Rc::new(AppState {
-        platform: platform(env),
-        config: config(env),
-    })
+    let config = config(env);
+    let flush_ms = usage::Settings::from_config(&config).flush_ms;
+    let platform = usage::metered(&platform(env), &METER.with(Rc::clone), flush_ms);
+    Rc::new(AppState { platform, config })
+}
+
+/// Ends an invocation's metering (persists the isolate's counts when due).
+async fn finish(state: Rc<AppState>) {
+    usage::finish(&state.platform).await;
 }
 
 #[event(start)]
@@ -92,7 +104,7 @@ fn to_response(res: Res) -> worker::Result<worker::Response> {
 }
 
 #[event(fetch)]
-async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
+async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
     let app = match APP.with(|a| a.clone()) {
         Ok(app) => app,
         Err(e) => {
@@ -101,7 +113,10 @@ async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<
         }
     };
     let req = to_req(req).await?;
-    let res = app.handle(req, state(&env)).await;
+    let state = state(&env);
+    let res = app.handle(req, state.clone()).await;
+    // Persisting usage (when due) must not delay the response.
+    ctx.wait_until(finish(state));
     to_response(res)
 }
 
@@ -110,6 +125,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let state = state(&env);
     let outcome = crate::services::cron::run(&state.platform, &state.config, &event.cron()).await;
     tracing::info!(cron = %event.cron(), "cron finished: {}", outcome.summary());
+    finish(state).await;
 }
 
 /// The queue consumer export, written out instead of `#[event(queue)]`
@@ -170,6 +186,7 @@ mod queue_export {
                 .collect();
             let state = super::state(&env);
             let verdicts = handle_batch(&state.platform, &state.config, &incoming).await;
+            super::finish(state).await;
             for (i, m) in messages.iter().enumerate() {
                 match verdicts.get(i) {
                     Some(Verdict::Ack) => {

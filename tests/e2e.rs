@@ -338,6 +338,43 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
     eprintln!("e2e synced {SYNC_DAYS} days: {}", summary.join(" "));
 }
 
+/// The usage meter under workerd: real D1 `meta`, the contract's fields.
+fn usage_meter_counts_real_d1(w: &Wrangler) {
+    let ip = ("cf-connecting-ip", "198.51.100.41");
+    let r = w.send(
+        "GET",
+        "/api/db/info",
+        &[ip, ("authorization", &auth(GRAFANA))],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    let u = r.json()["usage"].clone();
+    let today = &u["today"];
+    for f in [
+        "d1_rows_read",
+        "d1_rows_written",
+        "d1_queries",
+        "d1_max_queries_per_invocation",
+        "kv_reads",
+        "kv_writes",
+        "kv_deletes",
+        "kv_lists",
+        "requests",
+        "analytics_points",
+    ] {
+        assert!(today[f].is_u64(), "today.{f}: {u}");
+        assert!(u["yesterday"][f].is_u64(), "yesterday.{f}: {u}");
+    }
+    // Earlier checks synced every collection and ran the dashboard queries.
+    assert!(today["d1_rows_written"].as_u64().unwrap() > 1_000, "{u}");
+    assert!(today["d1_rows_read"].as_u64().unwrap() > 1_000, "{u}");
+    assert!(today["requests"].as_u64().unwrap() > 64, "{u}");
+    let peak = today["d1_max_queries_per_invocation"].as_u64().unwrap();
+    assert!((1..50).contains(&peak), "{u}");
+    assert_eq!(u["quotas"]["d1_rows_written"], 100_000);
+    eprintln!("e2e usage today: {today}");
+}
+
 #[test]
 fn e2e_against_wrangler_dev() {
     let sim = Sim::start(40, &today_utc().to_string(), "+00:00");
@@ -352,7 +389,7 @@ fn e2e_against_wrangler_dev() {
     .collect();
     vars.extend(sim.worker_vars());
     let w = Wrangler::start(&vars);
-    let checks: [Check; 6] = [
+    let checks: [Check; 7] = [
         (
             "health is rate limited per IP",
             health_is_rate_limited_per_ip,
@@ -371,6 +408,7 @@ fn e2e_against_wrangler_dev() {
             "/status renders styled in Chromium",
             status_renders_in_chromium,
         ),
+        ("usage meter on /api/db/info", usage_meter_counts_real_d1),
     ];
     let mut failed = Vec::new();
     for (name, check) in checks {

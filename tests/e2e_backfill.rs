@@ -307,6 +307,9 @@ fn e2e_backfill_and_cron_against_wrangler_dev() {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     vars.extend(sim.worker_vars());
+    // Ninety days of everything write about as many rows as the default
+    // daily budget allows; the pause itself is tested in tests/quota.rs.
+    vars.push(("D1_DAILY_WRITE_BUDGET".into(), "10000000".into()));
     let w = Wrangler::start(&vars);
     w.connect_oura(ADMIN).expect("connected to the simulator");
     let e = Env {

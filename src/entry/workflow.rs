@@ -24,6 +24,10 @@ extern "C" {
         config: &JsValue,
         callback: &Closure<dyn FnMut() -> Promise>,
     ) -> Result<JsValue, JsValue>;
+
+    /// `step.sleep(name, duration)`, the duration in milliseconds.
+    #[wasm_bindgen(method, catch, js_name = "sleep")]
+    fn sleep_for(this: &WorkflowStep, name: &str, duration: f64) -> Result<JsValue, JsValue>;
 }
 
 fn message(v: &JsValue) -> String {
@@ -90,6 +94,19 @@ impl Steps for JsSteps {
             serde_wasm_bindgen::from_value(out).map_err(|e| e.to_string())
         })
     }
+
+    fn sleep<'a>(&'a self, name: &'a str, ms: u64) -> BoxFut<'a, ()> {
+        Box::pin(async move {
+            match self.0.sleep_for(name, ms as f64) {
+                Ok(pending) => {
+                    if let Err(e) = JsFuture::from(Promise::resolve(&pending)).await {
+                        tracing::warn!(error = %message(&e), "backfill: step.sleep failed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %message(&e), "backfill: step.sleep failed"),
+            }
+        })
+    }
 }
 
 #[wasm_bindgen(js_name = BackfillWorkflowRunner)]
@@ -123,6 +140,7 @@ impl BackfillWorkflow {
             let state = super::state(&env);
             let steps = JsSteps(step.unchecked_into());
             let out = backfill::run(&steps, &state.platform, &state.config, &params).await;
+            super::finish(state).await;
             to_js(&out)
         })
     }

@@ -206,6 +206,21 @@ fn status(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             }
         }
         if let Some(p) = load_progress(&platform, &id).await {
+            let running = !found["status"].as_str().is_some_and(is_terminal);
+            let paused = p
+                .collections
+                .iter()
+                .find(|(_, c)| c.state == "paused" && c.resumes_at.is_some());
+            if let (true, Some((name, c))) = (running, paused) {
+                body.insert(
+                    "paused".into(),
+                    json!({
+                        "reason": "daily D1 write budget reached (D1_DAILY_WRITE_BUDGET)",
+                        "collection": name,
+                        "resumesAt": c.resumes_at,
+                    }),
+                );
+            }
             body.insert(
                 "progress".into(),
                 serde_json::to_value(p).unwrap_or(Value::Null),

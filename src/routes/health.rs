@@ -49,6 +49,7 @@ fn health(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
                 .filter(|(k, _)| !REDACTED.contains(k))
                 .map(|(k, v)| (k.to_string(), json!(v)))
                 .collect();
+            body["usage"] = crate::routes::stats::usage_json(cx).await;
             body["request"] = json!({
                 "headers": headers,
                 "method": cx.req.method.as_str(),

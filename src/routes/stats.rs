@@ -4,6 +4,7 @@
 
 use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
 use crate::services::platform::Statement;
+use crate::services::usage;
 use serde_json::{json, Map, Value};
 
 /// Daily database sizes kept in KV for the growth figure (one write a day).
@@ -120,10 +121,23 @@ fn db_info(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
                 "file_size_mb": mb(size),
                 "total_records": total,
                 "growth_bytes_per_day": growth,
+                "usage": usage_json(cx).await,
             }),
         )
         .with_header("cache-control", "private, max-age=60"))
     })
+}
+
+/// The usage meter beside its quotas (`null` when it cannot be read).
+pub async fn usage_json(cx: &Ctx) -> Value {
+    let settings = usage::Settings::from_config(cx.config());
+    match usage::recent(cx.platform()).await {
+        Ok((today, yesterday)) => usage::to_json(&settings, &today, &yesterday),
+        Err(e) => {
+            tracing::warn!(error = %e, "usage meter unavailable");
+            Value::Null
+        }
+    }
 }
 
 fn admin_db_stats(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {

@@ -28,6 +28,18 @@ pub const NAMES: &[&str] = &[
     "QUERY_TIMEOUT_MS",
     "LOG_SQL_PREVIEW",
     "SYNC_CRON",
+    "USAGE_FLUSH_SECONDS",
+    "D1_DAILY_WRITE_BUDGET",
+    "D1_QUERIES_PER_INVOCATION",
+    "USAGE_QUOTA_D1_ROWS_READ",
+    "USAGE_QUOTA_D1_ROWS_WRITTEN",
+    "USAGE_QUOTA_D1_QUERIES",
+    "USAGE_QUOTA_KV_READS",
+    "USAGE_QUOTA_KV_WRITES",
+    "USAGE_QUOTA_KV_DELETES",
+    "USAGE_QUOTA_KV_LISTS",
+    "USAGE_QUOTA_REQUESTS",
+    "USAGE_QUOTA_ANALYTICS_POINTS",
 ];
 
 /// Values used when a setting is not configured (decisions.md, spec §2.1).

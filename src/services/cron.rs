@@ -40,6 +40,12 @@ pub const OAUTH_STATE_MAX_AGE_MS: f64 = 15.0 * 60_000.0;
 pub const MIN_WINDOW_DAYS: u64 = 3;
 /// … and at most this many (longer gaps are the backfill's job).
 pub const MAX_WINDOW_DAYS: u64 = 30;
+/// D1 calls kept in hand before a collection: two windows' write batches,
+/// a token refresh, and persisting the usage meter.
+const QUERIES_PER_COLLECTION: u64 = 4;
+/// The error of a collection left for the next run because this invocation
+/// was running out of D1 calls (`D1_QUERIES_PER_INVOCATION`).
+pub const DEFERRED: &str = "deferred to the next run: D1 queries per invocation";
 
 thread_local! {
     /// Set while a run holds the lock in this isolate.
@@ -264,6 +270,25 @@ async fn sync_and_record(
     for c in collections {
         let before = previous.collections.get(c.name);
         let last_ok = before.and_then(|s| s.last_success_ms);
+        if crate::services::usage::queries_left(platform, config)
+            .is_some_and(|left| left < QUERIES_PER_COLLECTION)
+        {
+            // Its mark stays where it was, so the next run reaches back to it.
+            tracing::warn!(
+                collection = c.name,
+                "cron: D1 queries per invocation running low; deferred"
+            );
+            report.collections.insert(
+                c.name.to_string(),
+                CollectionStatus {
+                    start: window_start(today, last_ok).to_string(),
+                    last_success_ms: last_ok,
+                    error: Some(DEFERRED.to_string()),
+                    ..CollectionStatus::default()
+                },
+            );
+            continue;
+        }
         let start = window_start(today, last_ok);
         earliest = earliest.min(start);
         let r = sync_collection(&client, platform, c, start, today).await;

@@ -18,6 +18,7 @@ pub mod sql_log;
 pub mod sync;
 pub mod time;
 pub mod tokens;
+pub mod usage;
 pub mod webhooks;
 pub mod writer;
 

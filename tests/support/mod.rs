@@ -7,6 +7,7 @@ use oura_edge::routes::oura::{rows_for, REGISTRY};
 use oura_edge::services::config::Config;
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::try_block_on;
+use oura_edge::services::usage::{self, Meter, Settings};
 use oura_edge::services::writer::write;
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,6 +23,8 @@ pub struct TestApp {
     pub app: App,
     pub native: NativePlatform,
     pub vars: HashMap<String, String>,
+    /// When set, every request is a metered invocation, as on the Worker.
+    pub meter: Option<Rc<Meter>>,
 }
 
 pub fn migrations_dir() -> &'static Path {
@@ -44,23 +47,44 @@ impl TestApp {
             app,
             native: NativePlatform::new(migrations_dir(), NOW_MS).expect("native platform"),
             vars,
+            meter: None,
         }
+    }
+
+    /// Meters every request with one isolate meter, as the Worker's entry does.
+    pub fn metered(mut self) -> TestApp {
+        self.meter = Some(Meter::new());
+        self
     }
 
     pub fn set_var(&mut self, name: &str, value: &str) {
         self.vars.insert(name.to_string(), value.to_string());
     }
 
-    pub fn state(&self) -> Rc<AppState> {
+    pub fn config(&self) -> Config {
         let vars = self.vars.clone();
-        Rc::new(AppState {
-            platform: self.native.platform.clone(),
-            config: Config::from_lookup(move |n| vars.get(n).cloned()),
-        })
+        Config::from_lookup(move |n| vars.get(n).cloned())
+    }
+
+    pub fn state(&self) -> Rc<AppState> {
+        let config = self.config();
+        let platform = match &self.meter {
+            Some(meter) => usage::metered(
+                &self.native.platform,
+                meter,
+                Settings::from_config(&config).flush_ms,
+            ),
+            None => self.native.platform.clone(),
+        };
+        Rc::new(AppState { platform, config })
     }
 
     pub fn send(&self, req: Req) -> Res {
-        try_block_on(self.app.handle(req, self.state())).expect("native futures complete")
+        let state = self.state();
+        let res =
+            try_block_on(self.app.handle(req, state.clone())).expect("native futures complete");
+        try_block_on(usage::finish(&state.platform)).expect("native futures complete");
+        res
     }
 
     /// Fills the database with every collection's fixture (simulator

@@ -1,16 +1,23 @@
 //! The backfill: a Cloudflare Workflow that syncs a long date range of
 //! every collection (or the listed ones), one durable step per collection.
 //!
-//! Steps: `discover` → `sync:<collection>` for each → `invalidate-cache`.
-//! A collection step syncs its windows oldest first and records progress
+//! Steps: `discover` → `sync:<collection>` (then `sync:<collection>:<n>`
+//! while windows remain, at most `WINDOWS_PER_STEP` a step) for each →
+//! `invalidate-cache`. When the day's D1 write budget is reached, the run
+//! sleeps (`quota:<collection>:<n>`) until the next UTC day and continues.
+//! A step syncs its windows oldest first and records progress
 //! in KV after each, so a retried step resumes where the last attempt
 //! stopped and `/backfill/status` can show progress while it runs. A
 //! collection that exhausts its retries is reported as failed; the others
 //! still complete (decisions.md fix #3). Writes go through the writer,
 //! which upserts only changes, so a repeated backfill changes nothing.
 
+mod budget;
 mod progress;
 mod steps;
+
+use crate::services::time::iso_timestamp;
+pub use budget::{resume_at_ms, Budget};
 
 pub use progress::{load_progress, CollectionProgress, Progress, PROGRESS_TTL_SECONDS};
 pub use steps::{MemSteps, RetryPolicy, StepBody, StepFut, Steps};
@@ -21,6 +28,7 @@ use crate::services::oura::{discover, windows, OuraClient};
 use crate::services::platform::Platform;
 use crate::services::sql_cache;
 use crate::services::sync::sync_collection;
+use crate::services::usage;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -134,29 +142,7 @@ pub async fn run(
     };
     let mut results = Vec::new();
     for name in &names {
-        let step = format!("sync:{name}");
-        let body = sync_body(platform, config, params, name);
-        let result = match steps.run(&step, SYNC_POLICY, body).await {
-            Ok(v) => serde_json::from_value(v).unwrap_or_else(|e| CollectionResult {
-                collection: name.clone(),
-                error: Some(format!("unreadable step result: {e}")),
-                ..CollectionResult::default()
-            }),
-            Err(e) => {
-                tracing::warn!(collection = %name, error = %e, "backfill: collection failed");
-                let p = progress::mark_failed(platform, &params.instance_id, name, &e).await;
-                CollectionResult {
-                    collection: name.clone(),
-                    success: false,
-                    windows: p.windows_done,
-                    documents: p.documents,
-                    rows_written: p.rows_written,
-                    requests: p.requests,
-                    error: Some(e),
-                }
-            }
-        };
-        results.push(result);
+        results.push(sync_collection_steps(steps, platform, config, params, name).await);
     }
     let rows_written: u64 = results.iter().map(|r| r.rows_written).sum();
     let mut cache = Value::Null;
@@ -197,6 +183,83 @@ pub async fn run(
     })
 }
 
+/// The outcome of one `sync:` step: the collection's figures so far, and
+/// whether it is finished or paused for the daily write budget.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepOutcome {
+    pub result: CollectionResult,
+    pub finished: bool,
+    /// Set when the step stopped for the daily write budget.
+    #[serde(default)]
+    pub resume_at_ms: Option<f64>,
+    /// The clock when the step ended (the sleep is measured from it).
+    pub now_ms: f64,
+}
+
+/// A collection's steps: `sync:<name>`, then `sync:<name>:<n>` while windows
+/// remain (each step syncs at most `WINDOWS_PER_STEP`, within the D1 queries
+/// one invocation may make), with a `quota:<name>:<n>` sleep until the next
+/// UTC day whenever the daily write budget is reached. Step results are
+/// memoised, so a replay takes the same path without re-running anything.
+async fn sync_collection_steps(
+    steps: &dyn Steps,
+    platform: &Platform,
+    config: &Config,
+    params: &Params,
+    name: &str,
+) -> CollectionResult {
+    let mut chunk: u32 = 0;
+    let mut last_done = None;
+    loop {
+        let step = if chunk == 0 {
+            format!("sync:{name}")
+        } else {
+            format!("sync:{name}:{chunk}")
+        };
+        let body = sync_body(platform, config, params, name);
+        let outcome = match steps.run(&step, SYNC_POLICY, body).await {
+            Ok(v) => serde_json::from_value::<StepOutcome>(v)
+                .map_err(|e| format!("unreadable step result: {e}")),
+            Err(e) => Err(e),
+        };
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(collection = %name, error = %e, "backfill: collection failed");
+                let p = progress::mark_failed(platform, &params.instance_id, name, &e).await;
+                return CollectionResult {
+                    collection: name.to_string(),
+                    success: false,
+                    windows: p.windows_done,
+                    documents: p.documents,
+                    rows_written: p.rows_written,
+                    requests: p.requests,
+                    error: Some(e),
+                };
+            }
+        };
+        if outcome.finished {
+            return outcome.result;
+        }
+        if let Some(resume) = outcome.resume_at_ms {
+            let ms = (resume - outcome.now_ms).max(0.0) as u64;
+            steps.sleep(&format!("quota:{name}:{chunk}"), ms).await;
+        } else if last_done == Some(outcome.result.windows) {
+            // Neither finished, nor paused, nor further: stop rather than loop.
+            let e = "no progress in a step".to_string();
+            let p = progress::mark_failed(platform, &params.instance_id, name, &e).await;
+            return CollectionResult {
+                success: false,
+                error: Some(e),
+                windows: p.windows_done,
+                ..outcome.result
+            };
+        }
+        last_done = Some(outcome.result.windows);
+        chunk += 1;
+    }
+}
+
 fn selected(all: &[&'static Collection], wanted: &[String]) -> Vec<String> {
     all.iter()
         .filter(|c| wanted.is_empty() || wanted.iter().any(|w| w == c.name))
@@ -210,6 +273,7 @@ fn discover_body(platform: &Platform, config: &Config, params: &Params) -> StepB
     Rc::new(move || {
         let (platform, config, params) = (platform.clone(), config.clone(), params.clone());
         Box::pin(async move {
+            let platform = usage::step_scope(&platform);
             let found = discover(&platform, &config).await.collections;
             let names = selected(&found, &params.resources);
             let (start, end) = params.dates()?;
@@ -218,6 +282,7 @@ fn discover_body(platform: &Platform, config: &Config, params: &Params) -> StepB
                 .filter_map(|n| find(n).map(|c| (n.clone(), windows(c, start, end).len() as u32)))
                 .collect();
             progress::init(&platform, &params, &totals).await?;
+            usage::finish(&platform).await;
             Ok(json!(names))
         })
     })
@@ -238,14 +303,28 @@ fn sync_body(platform: &Platform, config: &Config, params: &Params, name: &str) 
             params.clone(),
             name.clone(),
         );
-        Box::pin(async move { sync_step(&platform, &config, &params, &name).await })
+        Box::pin(async move {
+            let platform = usage::step_scope(&platform);
+            let out = sync_step(&platform, &config, &params, &name).await;
+            usage::finish(&platform).await;
+            out
+        })
     })
 }
 
 /// Progress is saved after a window only when this much time has passed
 /// (or at the end): KV allows 1,000 writes a day on the free tier.
 const PROGRESS_EVERY_MS: f64 = 2_000.0;
+/// Windows one step syncs at most: a step is one invocation, and each
+/// window costs a D1 call (its write batch).
+pub const WINDOWS_PER_STEP: u32 = 8;
+/// D1 calls kept in hand before a window: its write batch, a token refresh,
+/// and persisting the usage meter.
+const QUERIES_PER_WINDOW: u64 = 3;
 
+/// One `sync:` step: the collection's next windows, oldest first, until it
+/// is finished, the step has done `WINDOWS_PER_STEP`, the invocation's D1
+/// calls run low, or the day's write budget would be exceeded.
 pub async fn sync_step(
     platform: &Platform,
     config: &Config,
@@ -256,20 +335,39 @@ pub async fn sync_step(
     let (start, end) = params.dates()?;
     let all = windows(c, start, end);
     let id = &params.instance_id;
+    let budget = Budget::today(platform, config).await;
     let mut p = progress::entry(platform, id, name).await;
     p.state = "running".into();
     p.attempts += 1;
     p.windows_total = all.len() as u32;
     p.error = None;
+    p.resumes_at = None;
     progress::save_entry(platform, id, name, &p).await;
     let earlier_requests = p.requests;
     let client = OuraClient::new(platform, config);
     let mut saved_at = platform.clock.now_ms();
     let mut outcome = Ok(());
-    for (from, to) in all.iter().skip(p.windows_done as usize) {
+    let mut written_here = 0u64;
+    let mut resume_at_ms = None;
+    for (done_here, (from, to)) in all.iter().skip(p.windows_done as usize).enumerate() {
+        if done_here >= WINDOWS_PER_STEP as usize
+            || crate::services::usage::queries_left(platform, config)
+                .is_some_and(|left| left < QUERIES_PER_WINDOW)
+        {
+            break;
+        }
+        if !budget.allows(written_here, p.max_window_rows) {
+            let now = platform.clock.now_ms();
+            let resume = budget::resume_at_ms(now);
+            tracing::info!(collection = name, resume_at = %iso_timestamp(resume), "backfill: daily write budget reached; pausing");
+            resume_at_ms = Some(resume);
+            break;
+        }
         let r = sync_collection(&client, platform, c, *from, *to).await;
         p.documents += r.documents;
         p.rows_written += r.rows_written;
+        written_here += r.rows_written;
+        p.max_window_rows = p.max_window_rows.max(r.rows_written);
         if let Some(e) = r.error {
             outcome = Err(format!("{from}..{to}: {e}"));
             break;
@@ -283,27 +381,36 @@ pub async fn sync_step(
         }
     }
     p.requests = earlier_requests + client.request_count();
-    match outcome {
-        Ok(()) => {
-            p.state = "done".into();
-            progress::save_entry(platform, id, name, &p).await;
-            serde_json::to_value(CollectionResult {
-                collection: name.to_string(),
-                success: true,
-                windows: p.windows_done,
-                documents: p.documents,
-                rows_written: p.rows_written,
-                requests: p.requests,
-                error: None,
-            })
-            .map_err(|e| e.to_string())
-        }
-        Err(e) => {
-            // Retried by the runtime; the next attempt resumes at this window.
-            p.state = "retrying".into();
-            p.error = Some(e.clone());
-            progress::save_entry(platform, id, name, &p).await;
-            Err(e)
-        }
+    if let Err(e) = outcome {
+        // Retried by the runtime; the next attempt resumes at this window.
+        p.state = "retrying".into();
+        p.error = Some(e.clone());
+        progress::save_entry(platform, id, name, &p).await;
+        return Err(e);
     }
+    let finished = p.windows_done as usize >= all.len();
+    p.state = if finished {
+        "done".into()
+    } else if let Some(resume) = resume_at_ms {
+        p.resumes_at = Some(iso_timestamp(resume));
+        "paused".into()
+    } else {
+        "running".into()
+    };
+    progress::save_entry(platform, id, name, &p).await;
+    serde_json::to_value(StepOutcome {
+        result: CollectionResult {
+            collection: name.to_string(),
+            success: true,
+            windows: p.windows_done,
+            documents: p.documents,
+            rows_written: p.rows_written,
+            requests: p.requests,
+            error: None,
+        },
+        finished,
+        resume_at_ms,
+        now_ms: platform.clock.now_ms(),
+    })
+    .map_err(|e| e.to_string())
 }

@@ -14,7 +14,7 @@ pub const PROGRESS_TTL_SECONDS: u64 = 7 * 86_400;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CollectionProgress {
-    /// pending | running | retrying | done | failed
+    /// pending | running | retrying | paused | done | failed
     pub state: String,
     pub windows_done: u32,
     pub windows_total: u32,
@@ -25,6 +25,13 @@ pub struct CollectionProgress {
     pub attempts: u32,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
+    /// The most rows one window wrote: the estimate for the next window
+    /// against the daily write budget.
+    #[serde(default)]
+    pub max_window_rows: u64,
+    /// While `paused` for the daily write budget: when it resumes (ISO).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub resumes_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

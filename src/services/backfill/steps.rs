@@ -5,6 +5,7 @@
 //! workflow logic is tested natively.
 
 use crate::router::BoxFut;
+use crate::services::platform::Sleeper;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -36,19 +37,38 @@ pub trait Steps {
         policy: RetryPolicy,
         body: StepBody,
     ) -> BoxFut<'a, Result<Value, String>>;
+
+    /// Sleeps `ms` as the step `name` (`step.sleep`): durable, so a replay
+    /// after the sleep skips it.
+    fn sleep<'a>(&'a self, name: &'a str, ms: u64) -> BoxFut<'a, ()>;
 }
 
-/// In-memory steps: memoised by name, retried per policy without waiting.
+/// In-memory steps: memoised by name, retried per policy without waiting;
+/// sleeps go to the given sleeper (a manual clock's, in tests).
 #[derive(Default)]
 pub struct MemSteps {
     done: RefCell<HashMap<String, Result<Value, String>>>,
     attempts: RefCell<Vec<String>>,
+    sleeps: RefCell<Vec<(String, u64)>>,
+    sleeper: Option<Rc<dyn Sleeper>>,
 }
 
 impl MemSteps {
+    pub fn with_sleeper(sleeper: Rc<dyn Sleeper>) -> MemSteps {
+        MemSteps {
+            sleeper: Some(sleeper),
+            ..MemSteps::default()
+        }
+    }
+
     /// Every attempt's step name, in order.
     pub fn attempts(&self) -> Vec<String> {
         self.attempts.borrow().clone()
+    }
+
+    /// Every sleep taken: `(name, ms)`.
+    pub fn sleeps(&self) -> Vec<(String, u64)> {
+        self.sleeps.borrow().clone()
     }
 }
 
@@ -75,6 +95,18 @@ impl Steps for MemSteps {
                 .borrow_mut()
                 .insert(name.to_string(), last.clone());
             last
+        })
+    }
+
+    fn sleep<'a>(&'a self, name: &'a str, ms: u64) -> BoxFut<'a, ()> {
+        Box::pin(async move {
+            if self.sleeps.borrow().iter().any(|(n, _)| n == name) {
+                return;
+            }
+            self.sleeps.borrow_mut().push((name.to_string(), ms));
+            if let Some(s) = &self.sleeper {
+                s.sleep(ms).await;
+            }
         })
     }
 }

@@ -184,4 +184,7 @@ pub struct Platform {
     pub workflows: Rc<dyn Workflows>,
     pub clock: Rc<dyn Clock>,
     pub sleeper: Rc<dyn Sleeper>,
+    /// The usage meter of this invocation, when it is metered (the Worker's
+    /// entry points meter every invocation; see `services::usage`).
+    pub usage: Option<Rc<crate::services::usage::Invocation>>,
 }

@@ -49,6 +49,7 @@ pub fn platform(env: &Env) -> Platform {
         workflows: Rc::new(WorkerWorkflows(env.clone())),
         clock: Rc::new(WorkerClock),
         sleeper: Rc::new(WorkerSleeper),
+        usage: None,
     }
 }
 

@@ -26,6 +26,12 @@ const FIRST_DELAY_SECONDS: u32 = 30;
 /// Eight retries at 30 s doubling to this cap span about an hour, as long as
 /// Oura itself keeps retrying a delivery.
 const MAX_DELAY_SECONDS: u32 = 900;
+/// D1 calls kept in hand before a message: a token refresh, its write or
+/// delete (a lookup and a batch), a dead letter, and the batch's closing
+/// freshness upsert and usage flush.
+const QUERIES_PER_MESSAGE: u64 = 6;
+/// A message deferred for the invocation limit comes back this soon.
+const DEFERRED_DELAY_SECONDS: u32 = 5;
 
 /// One queue message as the consumer sees it.
 #[derive(Debug, Clone)]
@@ -196,6 +202,16 @@ pub async fn handle_batch(
     let mut changed = 0u64;
     let mut fresh: BTreeMap<String, Freshness> = BTreeMap::new();
     for msg in batch {
+        if crate::services::usage::queries_left(platform, config)
+            .is_some_and(|left| left < QUERIES_PER_MESSAGE)
+        {
+            // Another invocation takes it: this one is out of D1 calls.
+            tracing::warn!("queue: D1 queries per invocation running low; message deferred");
+            verdicts.push(Verdict::Retry {
+                delay_seconds: DEFERRED_DELAY_SECONDS,
+            });
+            continue;
+        }
         let ev = Event::from_message(&msg.body);
         let result = match &ev {
             Ok(ev) => apply(platform, &client, ev).await,

@@ -11,6 +11,7 @@ mod limiter;
 mod queue;
 mod sqlite;
 mod workflows;
+mod write_cost;
 
 pub use analytics::RecordingAnalytics;
 pub use clock::{ManualClock, ManualSleeper};
@@ -61,6 +62,7 @@ impl NativePlatform {
             workflows: workflows.clone(),
             clock: clock.clone(),
             sleeper: Rc::new(ManualSleeper::new(clock.clone())),
+            usage: None,
         };
         Ok(NativePlatform {
             platform,

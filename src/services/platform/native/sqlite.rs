@@ -1,7 +1,9 @@
 //! D1 on the host: SQLite through rusqlite, with D1's habits where they
 //! matter — migrations applied in file-name order, atomic batches, no
-//! explicit transactions, integers exact only up to 2^53, JSON-shaped rows.
+//! explicit transactions, integers exact only up to 2^53, JSON-shaped rows,
+//! and `meta.rows_written` counting index entries as D1 does (`write_cost`).
 
+use super::write_cost::IndexCache;
 use crate::router::BoxFut;
 use crate::services::platform::{
     Db, PResult, PlatformError, QueryMeta, QueryResult, Row, Statement,
@@ -17,6 +19,7 @@ const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 pub struct SqliteDb {
     conn: RefCell<Connection>,
+    indexes: RefCell<IndexCache>,
 }
 
 fn err(e: impl std::fmt::Display) -> PlatformError {
@@ -28,6 +31,7 @@ impl SqliteDb {
         let conn = Connection::open_in_memory().map_err(err)?;
         Ok(SqliteDb {
             conn: RefCell::new(conn),
+            indexes: RefCell::new(IndexCache::default()),
         })
     }
 
@@ -46,6 +50,7 @@ impl SqliteDb {
             "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, \
              name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);",
         )?;
+        self.indexes.borrow_mut().clear();
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .map_err(|e| err(format!("reading {}: {e}", dir.display())))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -81,11 +86,15 @@ impl SqliteDb {
 
     /// Runs several `;`-separated statements (migrations, fixtures).
     pub fn exec_script(&self, sql: &str) -> PResult<()> {
+        self.indexes.borrow_mut().clear();
         self.conn.borrow().execute_batch(sql).map_err(err)
     }
 
-    fn run(conn: &Connection, stmt: &Statement) -> PResult<QueryResult> {
+    fn run(conn: &Connection, indexes: &mut IndexCache, stmt: &Statement) -> PResult<QueryResult> {
         refuse_transaction_control(&stmt.sql)?;
+        if changes_schema(&stmt.sql) {
+            indexes.clear();
+        }
         let mut prepared = conn.prepare(&stmt.sql).map_err(err)?;
         let params = stmt
             .params
@@ -119,7 +128,8 @@ impl SqliteDb {
                 // SQLite does not count rows read the way D1 does; rows
                 // returned plus full-scan steps is a close lower bound.
                 rows_read: out.len() as u64 + scanned,
-                rows_written: changes,
+                // D1 counts index entries as written rows too.
+                rows_written: indexes.rows_written(conn, &stmt.sql, changes),
                 changes,
                 last_row_id: Some(conn.last_insert_rowid()),
                 size_after: Some((page_count * page_size) as u64),
@@ -127,6 +137,13 @@ impl SqliteDb {
             rows: out,
         })
     }
+}
+
+fn changes_schema(sql: &str) -> bool {
+    let head = sql.trim_start().to_ascii_uppercase();
+    ["CREATE", "DROP", "ALTER"]
+        .iter()
+        .any(|w| head.starts_with(w))
 }
 
 /// D1 rejects explicit transactions; atomicity comes from `batch`.
@@ -172,7 +189,9 @@ fn from_sql(v: ValueRef<'_>) -> Value {
 
 impl Db for SqliteDb {
     fn query<'a>(&'a self, stmt: &'a Statement) -> BoxFut<'a, PResult<QueryResult>> {
-        Box::pin(async move { SqliteDb::run(&self.conn.borrow(), stmt) })
+        Box::pin(
+            async move { SqliteDb::run(&self.conn.borrow(), &mut self.indexes.borrow_mut(), stmt) },
+        )
     }
 
     fn batch<'a>(&'a self, stmts: &'a [Statement]) -> BoxFut<'a, PResult<Vec<QueryResult>>> {
@@ -180,8 +199,9 @@ impl Db for SqliteDb {
             let mut conn = self.conn.borrow_mut();
             let tx = conn.transaction().map_err(err)?;
             let mut results = Vec::with_capacity(stmts.len());
+            let mut indexes = self.indexes.borrow_mut();
             for stmt in stmts {
-                results.push(SqliteDb::run(&tx, stmt)?);
+                results.push(SqliteDb::run(&tx, &mut indexes, stmt)?);
             }
             tx.commit().map_err(err)?;
             Ok(results)

@@ -1,0 +1,150 @@
+//! What the worker spends, in the units Cloudflare bills and limits: one
+//! record per invocation, per isolate's unflushed total, per UTC day.
+
+use serde_json::{Map, Value};
+
+/// The counted quantities. Field names are the `/api/db/info` contract
+/// (`usage.today`, `usage.yesterday`, `usage.quotas`) and the columns of
+/// `usage_daily`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub d1_rows_read: u64,
+    pub d1_rows_written: u64,
+    /// Calls to D1: a `query`, or a `batch` (one call to the database,
+    /// however many statements it carries).
+    pub d1_queries: u64,
+    /// The most D1 calls any one invocation made.
+    pub d1_max_queries_per_invocation: u64,
+    pub kv_reads: u64,
+    pub kv_writes: u64,
+    pub kv_deletes: u64,
+    /// List operations: one per page of up to 1,000 keys.
+    pub kv_lists: u64,
+    /// Invocations: fetch requests, cron runs, queue batches, workflow runs.
+    pub requests: u64,
+    pub analytics_points: u64,
+}
+
+/// Every field name, in contract order.
+pub const FIELDS: [&str; 10] = [
+    "d1_rows_read",
+    "d1_rows_written",
+    "d1_queries",
+    "d1_max_queries_per_invocation",
+    "kv_reads",
+    "kv_writes",
+    "kv_deletes",
+    "kv_lists",
+    "requests",
+    "analytics_points",
+];
+
+/// The one field that is a maximum, not a sum.
+pub const MAX_FIELD: &str = "d1_max_queries_per_invocation";
+
+impl Usage {
+    /// Values in `FIELDS` order.
+    pub fn values(&self) -> [u64; 10] {
+        [
+            self.d1_rows_read,
+            self.d1_rows_written,
+            self.d1_queries,
+            self.d1_max_queries_per_invocation,
+            self.kv_reads,
+            self.kv_writes,
+            self.kv_deletes,
+            self.kv_lists,
+            self.requests,
+            self.analytics_points,
+        ]
+    }
+
+    pub fn from_values(v: [u64; 10]) -> Usage {
+        let [d1_rows_read, d1_rows_written, d1_queries, d1_max_queries_per_invocation, kv_reads, kv_writes, kv_deletes, kv_lists, requests, analytics_points] =
+            v;
+        Usage {
+            d1_rows_read,
+            d1_rows_written,
+            d1_queries,
+            d1_max_queries_per_invocation,
+            kv_reads,
+            kv_writes,
+            kv_deletes,
+            kv_lists,
+            requests,
+            analytics_points,
+        }
+    }
+
+    /// Sums every field but the maximum, which takes the larger value.
+    pub fn merge(&mut self, other: &Usage) {
+        let mut out = self.values();
+        for ((slot, add), name) in out.iter_mut().zip(other.values()).zip(FIELDS) {
+            *slot = if name == MAX_FIELD {
+                (*slot).max(add)
+            } else {
+                slot.saturating_add(add)
+            };
+        }
+        *self = Usage::from_values(out);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Usage::default()
+    }
+
+    /// The `usage_daily` row (or any object with these fields); absent or
+    /// non-integer fields read as 0.
+    pub fn from_row(row: &Map<String, Value>) -> Usage {
+        let mut v = [0u64; 10];
+        for (slot, name) in v.iter_mut().zip(FIELDS) {
+            *slot = row.get(name).and_then(Value::as_u64).unwrap_or(0);
+        }
+        Usage::from_values(v)
+    }
+
+    /// A JSON object with every field, as integers.
+    pub fn to_json(&self) -> Value {
+        Value::Object(
+            FIELDS
+                .iter()
+                .zip(self.values())
+                .map(|(k, v)| (k.to_string(), Value::from(v)))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_sums_and_keeps_the_larger_maximum() {
+        let mut a = Usage {
+            d1_queries: 3,
+            d1_max_queries_per_invocation: 3,
+            kv_reads: 1,
+            ..Usage::default()
+        };
+        a.merge(&Usage {
+            d1_queries: 2,
+            d1_max_queries_per_invocation: 2,
+            kv_reads: 4,
+            ..Usage::default()
+        });
+        assert_eq!(a.d1_queries, 5);
+        assert_eq!(a.d1_max_queries_per_invocation, 3);
+        assert_eq!(a.kv_reads, 5);
+    }
+
+    #[test]
+    fn json_round_trips_through_a_row() {
+        let u = Usage::from_values([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        let Value::Object(row) = u.to_json() else {
+            panic!("object")
+        };
+        assert_eq!(Usage::from_row(&row), u);
+        assert_eq!(row.keys().cloned().collect::<Vec<_>>(), FIELDS.to_vec());
+    }
+}

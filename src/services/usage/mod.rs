@@ -1,0 +1,79 @@
+//! The usage meter (issue #8): D1 rows read and written, D1 calls (and the
+//! most in one invocation), KV operations by kind, Analytics Engine points
+//! and invocations, per UTC day, beside the plan's quotas. Shown on
+//! `/api/db/info` (a stable contract), `/status` and `/health` (admin).
+
+mod counts;
+mod meter;
+mod settings;
+mod store;
+
+pub use counts::{Usage, FIELDS};
+pub use meter::{day_of, metered, step_scope, Invocation, Meter};
+pub use settings::{quota_var, Settings, DEFAULT_DAILY_WRITE_BUDGET, FREE_QUERIES_PER_INVOCATION};
+
+use crate::services::config::Config;
+use crate::services::platform::{Platform, PlatformError};
+use serde_json::{json, Value};
+
+/// Usage of one day as the whole deployment sees it from here: what is
+/// persisted plus what this isolate has not persisted yet.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayUsage {
+    pub day: String,
+    pub usage: Usage,
+}
+
+fn pending(platform: &Platform, day: &str) -> Usage {
+    platform
+        .usage
+        .as_ref()
+        .map(|inv| inv.meter().pending(day))
+        .unwrap_or_default()
+}
+
+/// Today's and yesterday's usage (UTC), in one D1 query.
+pub async fn recent(platform: &Platform) -> Result<(DayUsage, DayUsage), PlatformError> {
+    let now = platform.clock.now_ms();
+    let today = day_of(now);
+    let yesterday = day_of(now - 86_400_000.0);
+    let stored = store::load(platform.db.as_ref(), &[&today, &yesterday]).await?;
+    let day = |d: &str| {
+        let mut u = stored.get(d).copied().unwrap_or_default();
+        u.merge(&pending(platform, d));
+        DayUsage {
+            day: d.to_string(),
+            usage: u,
+        }
+    };
+    Ok((day(&today), day(&yesterday)))
+}
+
+/// Today's usage so far.
+pub async fn today(platform: &Platform) -> Result<Usage, PlatformError> {
+    Ok(recent(platform).await?.0.usage)
+}
+
+/// The `usage` object of `/api/db/info` and `/health`.
+pub fn to_json(settings: &Settings, today: &DayUsage, yesterday: &DayUsage) -> Value {
+    json!({
+        "today": today.usage.to_json(),
+        "yesterday": yesterday.usage.to_json(),
+        "quotas": settings.quotas_json(),
+        "days": {"today": today.day, "yesterday": yesterday.day},
+        "daily_write_budget": settings.daily_write_budget,
+    })
+}
+
+/// D1 calls this invocation may still make; `None` when it is not metered.
+pub fn queries_left(platform: &Platform, config: &Config) -> Option<u64> {
+    let limit = Settings::from_config(config).queries_per_invocation();
+    platform.usage.as_ref().map(|inv| inv.queries_left(limit))
+}
+
+/// Ends a metered invocation: persists the isolate's counts when due.
+pub async fn finish(platform: &Platform) {
+    if let Some(inv) = &platform.usage {
+        inv.finish(platform.db.as_ref()).await;
+    }
+}

@@ -1,0 +1,122 @@
+//! The meter's settings and the quotas it reports against, from vars.
+//! Defaults are the Workers Free plan's daily limits; a paid plan sets its
+//! own budget with `USAGE_QUOTA_*` and `D1_QUERIES_PER_INVOCATION`.
+
+use super::counts::{Usage, FIELDS};
+use crate::services::config::Config;
+use serde_json::Value;
+
+/// Free plan: D1 queries one invocation may make (1,000 on paid plans).
+pub const FREE_QUERIES_PER_INVOCATION: u64 = 50;
+/// A safe share of the free 100,000 written rows a day, leaving room for
+/// the cron, webhooks and one backfill window's overshoot.
+pub const DEFAULT_DAILY_WRITE_BUDGET: u64 = 80_000;
+pub const DEFAULT_FLUSH_SECONDS: u64 = 60;
+
+/// Free-plan quotas per UTC day, in `FIELDS` order; `None`: no such quota.
+const FREE_QUOTAS: [Option<u64>; 10] = [
+    Some(5_000_000),                   // d1_rows_read
+    Some(100_000),                     // d1_rows_written
+    None,                              // d1_queries: limited per invocation only
+    Some(FREE_QUERIES_PER_INVOCATION), // d1_max_queries_per_invocation
+    Some(100_000),                     // kv_reads
+    Some(1_000),                       // kv_writes
+    Some(1_000),                       // kv_deletes
+    Some(1_000),                       // kv_lists
+    Some(100_000),                     // requests
+    Some(100_000),                     // analytics_points
+];
+
+/// The var that overrides one field's quota.
+pub fn quota_var(field: &str) -> String {
+    if field == "d1_max_queries_per_invocation" {
+        "D1_QUERIES_PER_INVOCATION".to_string()
+    } else {
+        format!("USAGE_QUOTA_{}", field.to_ascii_uppercase())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Quotas in `FIELDS` order.
+    pub quotas: [Option<u64>; 10],
+    /// How long read-only invocations may leave their counts in the isolate
+    /// before one of them persists them; 0 persists at every invocation.
+    pub flush_ms: f64,
+    /// D1 rows a backfill may let the day reach before it sleeps.
+    pub daily_write_budget: u64,
+}
+
+fn number(config: &Config, name: &str) -> Option<u64> {
+    config
+        .get(name)
+        .and_then(|v| v.replace('_', "").parse().ok())
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        let mut quotas = FREE_QUOTAS;
+        for (slot, field) in quotas.iter_mut().zip(FIELDS) {
+            if let Some(v) = number(config, &quota_var(field)) {
+                *slot = Some(v);
+            }
+        }
+        Settings {
+            quotas,
+            flush_ms: number(config, "USAGE_FLUSH_SECONDS").unwrap_or(DEFAULT_FLUSH_SECONDS) as f64
+                * 1000.0,
+            daily_write_budget: number(config, "D1_DAILY_WRITE_BUDGET")
+                .unwrap_or(DEFAULT_DAILY_WRITE_BUDGET),
+        }
+    }
+
+    /// D1 calls one invocation may make.
+    pub fn queries_per_invocation(&self) -> u64 {
+        self.quotas[3].unwrap_or(FREE_QUERIES_PER_INVOCATION).max(1)
+    }
+
+    /// `usage.quotas`: every field, `null` where there is no quota.
+    pub fn quotas_json(&self) -> Value {
+        Value::Object(
+            FIELDS
+                .iter()
+                .zip(self.quotas)
+                .map(|(k, q)| (k.to_string(), q.map_or(Value::Null, Value::from)))
+                .collect(),
+        )
+    }
+
+    /// `(field, used, quota)` for every field with a quota.
+    pub fn shares(&self, used: &Usage) -> Vec<(&'static str, u64, u64)> {
+        FIELDS
+            .iter()
+            .zip(used.values())
+            .zip(self.quotas)
+            .filter_map(|((f, u), q)| q.map(|q| (*f, u, q)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_plan_by_default_and_vars_override() {
+        let s = Settings::from_config(&Config::from_lookup(|_| None));
+        assert_eq!(s.queries_per_invocation(), 50);
+        assert_eq!(s.daily_write_budget, 80_000);
+        assert_eq!(s.flush_ms, 60_000.0);
+        assert_eq!(s.quotas_json()["d1_rows_written"], 100_000);
+        assert!(s.quotas_json()["d1_queries"].is_null());
+        let paid = Settings::from_config(&Config::from_lookup(|n| match n {
+            "D1_QUERIES_PER_INVOCATION" => Some("1000".into()),
+            "USAGE_QUOTA_KV_WRITES" => Some("1_000_000".into()),
+            "USAGE_FLUSH_SECONDS" => Some("0".into()),
+            _ => None,
+        }));
+        assert_eq!(paid.queries_per_invocation(), 1000);
+        assert_eq!(paid.quotas_json()["kv_writes"], 1_000_000);
+        assert_eq!(paid.flush_ms, 0.0);
+    }
+}
