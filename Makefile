@@ -48,6 +48,7 @@ bench: build-fast
 	@$(ENV) cargo bench --bench ingest
 	@$(ENV) cargo bench --bench sql_throughput
 	@$(ENV) cargo bench --bench backfill
+	@$(ENV) cargo bench --bench frugal
 
 # Randomised mutations of the SQL guard corpus (not part of make test).
 fuzz: setup

@@ -12,7 +12,7 @@ use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
 use crate::services::deadline::within;
 use crate::services::platform::Statement;
 use crate::services::schema::READABLE_TABLES;
-use crate::services::sql_cache::generation;
+use crate::services::sql_cache::{generation, worth_caching};
 use crate::services::sql_guard::{clamp_max_rows, guard, GuardConfig};
 use crate::services::sql_log::{record, QueryLog};
 use serde_json::{json, Map, Value};
@@ -22,8 +22,6 @@ use sha2::{Digest, Sha256};
 const CACHE_TTL_SECONDS: u64 = 21_600;
 /// HTTP caching for hits and misses alike.
 const CACHE_CONTROL: &str = "private, max-age=300";
-/// A result is cached only if D1 read at least this many rows for it.
-const CACHE_MIN_ROWS_READ: u64 = 5_000;
 
 pub fn routes() -> RouteGroup {
     RouteGroup::new("/api").post("/sql", "sql", handler)
@@ -170,7 +168,7 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
         meta.insert("rows_written".into(), json!(result.meta.rows_written));
         meta.insert("size_after".into(), json!(result.meta.size_after));
         let body = json!({"results": result.rows, "meta": meta}).to_string();
-        if result.meta.rows_read >= CACHE_MIN_ROWS_READ {
+        if worth_caching(result.meta.rows_read, body.len()) {
             if let Err(e) = kv.put(&key, &body, Some(CACHE_TTL_SECONDS)).await {
                 tracing::warn!(error = %e, "could not cache a query result");
             }

@@ -19,4 +19,6 @@ pub const READABLE_TABLES: &[&str] = &[
     "document_series",
     "oura_documents",
     "activity_met",
+    "heart_rate_daily",
+    "session_series",
 ];

@@ -1,8 +1,9 @@
 //! `session`: guided sessions into `activity_logs` (type `session`, the
-//! session type as `activity_label`), with their heart-rate, HRV and motion
-//! series into `document_series`.
+//! session type as `activity_label`). Their 5-second heart-rate, HRV and
+//! motion series stay in the raw document; the `session_series` view unrolls
+//! them (as rows they would cost ~650 written rows per session).
 
-use super::convert::{raw, real, series, text, Sample};
+use super::convert::{raw, real, text, Sample};
 use super::Collection;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::Deserialize;
@@ -17,8 +18,6 @@ struct Doc {
     end_datetime: Option<String>,
     mood: Option<String>,
     heart_rate: Option<Sample>,
-    heart_rate_variability: Option<Sample>,
-    motion_count: Option<Sample>,
 }
 
 static TABLE: TableSpec = TableSpec {
@@ -60,8 +59,5 @@ fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
             text(&d.day),
         ],
     )?;
-    series(out, "session.heart_rate", &d.id, &d.heart_rate)?;
-    series(out, "session.hrv", &d.id, &d.heart_rate_variability)?;
-    series(out, "session.motion_count", &d.id, &d.motion_count)?;
     raw(out, COLLECTION.name, &d.id, d.day.as_deref(), doc)
 }

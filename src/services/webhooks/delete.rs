@@ -2,10 +2,12 @@
 //! fetch). The stored raw document says what the document wrote: running
 //! the collection's own `rows` on it yields every table, key and series row,
 //! so no table list is repeated here. Counts in `table_stats` drop by the
-//! rows actually deleted, in the same batch (as the writer adds them).
+//! rows actually deleted, in the same batch (as the writer adds them), and
+//! per-day aggregates are recomputed for the days the document touched.
 
 use crate::routes::oura::Collection;
 use crate::services::platform::{Db, PlatformError, Statement};
+use crate::services::writer::rollups;
 use crate::services::writer::{RowSet, TableRows};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -225,6 +227,7 @@ pub async fn remove(
             }
         }
     }
+    stmts.extend(rollups::refresh(&set).into_iter().map(|s| (s, false)));
     stmts.push((
         Statement::new(
             "DELETE FROM oura_documents WHERE collection = ?1 AND id = ?2",

@@ -10,8 +10,11 @@
 //!    re-syncing an unchanged document writes nothing.
 //!
 //! `daily_summaries` merges by day for free: each collection lists only its
-//! own columns, so it never touches another collection's.
+//! own columns, so it never touches another collection's. Per-day
+//! aggregates (`rollups`) are recomputed for the days written, in the same
+//! batch.
 
+pub mod rollups;
 mod statements;
 
 use crate::services::platform::{Db, PlatformError, Statement};
@@ -83,11 +86,12 @@ pub struct WriteReport {
 
 /// Writes every row in one atomic batch. `now_iso` stamps changed rows.
 pub async fn write(db: &dyn Db, set: &RowSet, now_iso: &str) -> Result<WriteReport, PlatformError> {
-    let stmts: Vec<Statement> = set
+    let mut stmts: Vec<Statement> = set
         .tables
         .iter()
         .flat_map(|t| statements::for_table(t, now_iso))
         .collect();
+    stmts.extend(rollups::refresh(set));
     if stmts.is_empty() {
         return Ok(WriteReport::default());
     }
