@@ -1,5 +1,6 @@
 //! The native D1 stand-in behaves like D1 where it matters: JSON-shaped
-//! rows, atomic batches, no explicit transactions, integers up to 2^53.
+//! rows, atomic batches, no explicit transactions, integers up to 2^53,
+//! index entries counted as written rows.
 
 use oura_edge::services::platform::native::SqliteDb;
 use oura_edge::services::platform::{Db, Statement};
@@ -34,7 +35,8 @@ fn rows_come_back_as_json_objects() {
     )
     .unwrap();
     assert_eq!(r.meta.changes, 1);
-    assert_eq!(r.meta.rows_written, 1);
+    // As D1 counts: the row and its entry in the UNIQUE index on `v`.
+    assert_eq!(r.meta.rows_written, 2);
     let r = run(
         &db,
         "SELECT id, v, r, NULL AS n, x'0102' AS b FROM t",

@@ -110,7 +110,7 @@ fn usage_rows(n: &NativePlatform) -> Vec<(String, Usage)> {
 
 #[test]
 fn a_backfill_larger_than_the_budget_pauses_and_resumes_the_next_day() {
-    const BUDGET: u64 = 9_000;
+    const BUDGET: u64 = 6_000;
     let app = Rc::new(TestApp::new());
     let n = &app.native;
     connect(n, &["heartrate"]);
@@ -193,9 +193,9 @@ fn a_backfill_larger_than_the_budget_pauses_and_resumes_the_next_day() {
     for (day, u) in &days {
         assert!(u.d1_rows_written <= BUDGET, "{day}: {u:?}");
     }
-    // Two full windows (~4,200 rows each) a day; the last window is short.
+    // Two full windows (~2,800 rows each: a sample, its key, the day aggregate) a day; the last window is short.
     for (day, u) in days.iter().take(2) {
-        assert!(u.d1_rows_written > BUDGET * 9 / 10, "{day}: {u:?}");
+        assert!(u.d1_rows_written > BUDGET * 8 / 10, "{day}: {u:?}");
     }
 
     // While asleep, /backfill/status said why and until when.
