@@ -50,6 +50,7 @@ bench: build-fast
 	@$(ENV) cargo bench --bench backfill
 	@$(ENV) cargo bench --bench webhook_burst
 	@$(ENV) cargo bench --bench frugal
+	@$(ENV) cargo bench --bench simulated_day
 
 # Randomised mutations of the SQL guard corpus (not part of make test).
 fuzz: setup

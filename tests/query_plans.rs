@@ -1,9 +1,12 @@
 //! Indexes the dashboard needs, and only those (D1 counts every index entry
 //! as a written row). Planned by SQLite itself over the fixtures: the
 //! original's 64 dashboard queries, the app's own
-//! queries and the time-picker-bounded queries of the new tables never scan
-//! a large table in full, and every index serves at least one of them.
+//! queries, the time-picker-bounded queries of the new tables and every
+//! panel query of `grafana/dashboards/oura.json` (over a long and a short
+//! range) never scan a large table in full, and every index serves at least
+//! one of them.
 
+mod dashboard;
 mod support;
 
 use oura_edge::routes::oura::{rows_for, REGISTRY};
@@ -109,6 +112,28 @@ fn full_scan_of<'a>(lines: &[String], tables: &[&'a str]) -> Option<&'a str> {
     })
 }
 
+/// Every SQL panel of the dashboard, its time variables substituted for a
+/// 90-day and a 1-day range (the branches that only run on short ranges).
+fn dashboard_queries() -> Vec<(String, String)> {
+    let d = dashboard::load();
+    let ranges = [
+        (
+            "90 days",
+            dashboard::Range::days("2025-10-17", "2026-01-15"),
+        ),
+        ("1 day", dashboard::Range::days("2026-01-14", "2026-01-15")),
+    ];
+    let mut out = Vec::new();
+    for q in dashboard::queries(&d) {
+        let Some(sql) = q.sql() else { continue };
+        for (name, range) in &ranges {
+            out.push((format!("{} ({name})", q.label()), range.substitute(&sql)));
+        }
+    }
+    assert!(out.len() > 100, "the dashboard's SQL panels: {}", out.len());
+    out
+}
+
 fn all_queries() -> Vec<(String, String)> {
     let mut out = compat_queries();
     assert_eq!(out.len(), 64);
@@ -117,6 +142,7 @@ fn all_queries() -> Vec<(String, String)> {
             .iter()
             .map(|(t, q)| (t.to_string(), q.to_string())),
     );
+    out.extend(dashboard_queries());
     out
 }
 

@@ -134,29 +134,67 @@ fn execution_errors_do_not_leak_database_text() {
 }
 
 #[test]
-fn costly_results_are_cached_until_the_next_write() {
+fn costly_results_are_cached_from_their_second_sighting_until_the_next_write() {
     let t = filled();
     let costly = json!({"sql": "SELECT COUNT(*) AS n FROM heart_rate_samples a, (SELECT 1 UNION ALL SELECT 2) b"});
     let first = sql(&t, costly.clone());
     assert_eq!(first.header("x-cache"), Some("MISS"));
+    assert_eq!(
+        t.native.kv.ops().writes,
+        0,
+        "a query seen once may never repeat"
+    );
     let second = sql(&t, costly.clone());
-    assert_eq!(second.header("x-cache"), Some("HIT"));
-    assert_eq!(second.body, first.body);
+    assert_eq!(second.header("x-cache"), Some("MISS"));
+    assert_eq!(t.native.kv.ops().writes, 1, "stored on its second sighting");
+    let third = sql(&t, costly.clone());
+    assert_eq!(third.header("x-cache"), Some("HIT"));
+    assert_eq!(third.body, first.body);
     try_block_on(invalidate(t.native.platform.kv.as_ref()))
         .unwrap()
         .unwrap();
     assert_eq!(
-        sql(&t, costly).header("x-cache"),
+        sql(&t, costly.clone()).header("x-cache"),
         Some("MISS"),
         "a write orphans the entry"
     );
-    // Cheap results cost no KV write.
-    let writes = t.native.kv.ops().writes;
-    sql(
-        &t,
-        json!({"sql": "SELECT day FROM daily_summaries LIMIT 1"}),
+    assert_eq!(
+        sql(&t, costly).header("x-cache"),
+        Some("HIT"),
+        "and it is stored again at once"
     );
+    // Cheap results cost no KV write, repeated or not.
+    let writes = t.native.kv.ops().writes;
+    for _ in 0..3 {
+        sql(
+            &t,
+            json!({"sql": "SELECT day FROM daily_summaries LIMIT 1"}),
+        );
+    }
     assert_eq!(t.native.kv.ops().writes, writes);
+}
+
+#[test]
+fn moving_time_ranges_cost_no_kv_operations() {
+    // A dashboard refreshing `now-90d`..`now`: each refresh's SQL holds a new
+    // instant, so no result can be reused; costly ones must not be stored.
+    let t = filled();
+    let before = t.native.kv.ops();
+    for minute in 0..20 {
+        let to = format!("2026-01-16T12:{minute:02}:00.000Z");
+        let body = json!({"sql": format!(
+            "SELECT COUNT(*) AS n, '{to}' AS until FROM heart_rate_samples a, \
+             (SELECT 1 UNION ALL SELECT 2) b"
+        )});
+        let res = sql(&t, body);
+        assert_eq!(res.status, 200);
+        assert!(
+            body_json(&res)["meta"]["rows_read"].as_u64().unwrap() >= 5_000,
+            "costly"
+        );
+    }
+    let after = t.native.kv.ops();
+    assert_eq!((after.reads, after.writes), (before.reads, before.writes));
 }
 
 #[test]

@@ -167,12 +167,13 @@ SESSION = [
         f"SELECT {bucket('timestamp', 5)} AS time,"
         " ROUND(AVG(CASE WHEN series = 'session.heart_rate' THEN value END), 1) AS bpm,"
         " ROUND(AVG(CASE WHEN series = 'session.hrv' THEN value END), 1) AS hrv"
-        f" FROM document_series WHERE series IN ('session.heart_rate', 'session.hrv') AND {instants()}"
-        " GROUP BY 1 ORDER BY 1",
+        " FROM session_series WHERE series IN ('session.heart_rate', 'session.hrv')"
+        f" AND {days_near()} AND {instants()} GROUP BY 1 ORDER BY 1",
         cols("bpm", "hrv"),
         w=24,
         span_nulls=False,
         field_units={"bpm": "bpm", "hrv": "ms"},
-        description="5-second samples from meditation and breathing sessions (document_series).",
+        description="5-second samples from meditation and breathing sessions, unrolled from the raw session"
+        " documents (the session_series view).",
     ),
 ]

@@ -80,28 +80,33 @@ HEART_RATE = [
     series(
         "Heart Rate",
         f"SELECT {bucket('timestamp', 300)} AS time, MIN(bpm) AS min_bpm, ROUND(AVG(bpm), 1) AS avg_bpm,"
-        f" MAX(bpm) AS max_bpm FROM heart_rate_samples WHERE {instants()} GROUP BY 1 ORDER BY 1",
+        f" MAX(bpm) AS max_bpm FROM heart_rate_samples WHERE {HR_SHORT_RANGE} AND {instants()} GROUP BY 1"
+        f" UNION ALL SELECT day || 'T12:00:00Z' AS time, {HR_DAILY_MIN} AS min_bpm, {HR_DAILY_AVG} AS avg_bpm,"
+        f" {HR_DAILY_MAX} AS max_bpm FROM heart_rate_daily WHERE NOT {HR_SHORT_RANGE} AND {days()}"
+        " GROUP BY day ORDER BY 1",
         cols("min_bpm", "avg_bpm", "max_bpm"),
         "bpm",
         w=24,
         span_nulls=False,
-        description="Every sample Oura recorded, averaged per panel interval (at least 5 minutes).",
+        description="Every sample Oura recorded, averaged per panel interval (at least 5 minutes), when the"
+        " range is three days or less; beyond, the daily minimum, average and maximum (heart_rate_daily).",
     ),
     series(
         "Daily Heart Rate Range",
-        "SELECT substr(timestamp, 1, 10) || 'T00:00:00Z' AS time, MIN(bpm) AS min_bpm,"
-        f" ROUND(AVG(bpm), 1) AS avg_bpm, MAX(bpm) AS max_bpm FROM heart_rate_samples WHERE {instants()}"
-        " GROUP BY substr(timestamp, 1, 10) ORDER BY time",
+        f"SELECT {DAY_TIME}, {HR_DAILY_MIN} AS min_bpm, {HR_DAILY_AVG} AS avg_bpm, {HR_DAILY_MAX} AS max_bpm"
+        f" FROM heart_rate_daily WHERE {days()} GROUP BY day ORDER BY day",
         cols("min_bpm", "avg_bpm", "max_bpm"),
         "bpm",
+        description="Per UTC day, over every source (heart_rate_daily: one row per day and source).",
     ),
     series(
         "Heart Rate by Source (daily average)",
-        "SELECT substr(timestamp, 1, 10) || 'T00:00:00Z' AS time, "
-        + ", ".join(f"ROUND(AVG(CASE WHEN source = '{s}' THEN bpm END), 1) AS {s}" for s in HR_SOURCES)
-        + f" FROM heart_rate_samples WHERE {instants()} GROUP BY substr(timestamp, 1, 10) ORDER BY time",
+        f"SELECT {DAY_TIME}, "
+        + ", ".join(f"ROUND(MAX(CASE WHEN source = '{s}' THEN avg_bpm END), 1) AS {s}" for s in HR_SOURCES)
+        + f" FROM heart_rate_daily WHERE {days()} GROUP BY day ORDER BY day",
         cols(*HR_SOURCES),
         "bpm",
+        description="Average per UTC day and source (heart_rate_daily).",
     ),
 ]
 

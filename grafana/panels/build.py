@@ -29,10 +29,28 @@ def instants(col="timestamp"):
     return f"{col} BETWEEN {FROM_ISO} AND {TO_ISO}"
 
 
-# True when the picked range spans two days or less: minute-level panels
-# unroll raw documents only then (SQLite skips a branch whose constant
-# condition is false without reading a row).
-SHORT_RANGE = f"julianday({TO_ISO}) - julianday({FROM_ISO}) <= 2"
+def days_near(col="day"):
+    """A daily key around the picked range, one day either side: local days
+    (sessions) against UTC instants."""
+    return f"{col} BETWEEN date({FROM_ISO}, '-1 day') AND date({TO_ISO}, '+1 day')"
+
+
+def range_at_most(days_):
+    """True when the picked range spans `days_` days or less. SQLite skips a
+    UNION branch whose constant condition is false without reading a row."""
+    return f"julianday({TO_ISO}) - julianday({FROM_ISO}) <= {days_}"
+
+
+# Minute-level MET unrolls raw documents only for two days or less.
+SHORT_RANGE = range_at_most(2)
+# Heart rate reads every sample only for three days or less (~860 samples);
+# beyond, one heart_rate_daily row per day and source.
+HR_SHORT_RANGE = range_at_most(3)
+# Daily heart rate from heart_rate_daily (one row per day and source): the
+# sample-weighted mean equals AVG over the samples.
+HR_DAILY_MIN = "MIN(min_bpm)"
+HR_DAILY_AVG = "ROUND(SUM(avg_bpm * samples) / SUM(samples), 1)"
+HR_DAILY_MAX = "MAX(max_bpm)"
 
 
 def bucket(col, min_seconds):

@@ -5,14 +5,16 @@
 //! the query races `QUERY_TIMEOUT_MS`. Results are cached in KV under the
 //! current cache generation (a data write bumps it, orphaning old entries),
 //! and only when the query was costly enough to be worth a KV write — the
-//! free tier allows 1,000 KV writes a day, and dashboard queries with time
-//! macros rarely repeat exactly. One HTTP `Cache-Control` for hits and misses.
+//! free tier allows 1,000 KV writes a day — and this isolate has seen it
+//! before: dashboard queries with time macros rarely repeat exactly, so a
+//! query seen for the first time is neither looked up nor stored
+//! (`sql_cache`). One HTTP `Cache-Control` for hits and misses.
 
 use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
 use crate::services::deadline::within;
 use crate::services::platform::Statement;
 use crate::services::schema::READABLE_TABLES;
-use crate::services::sql_cache::{generation, worth_caching};
+use crate::services::sql_cache::{generation, record_computed, seen_costly, worth_caching};
 use crate::services::sql_guard::{clamp_max_rows, guard, GuardConfig};
 use crate::services::sql_log::{record, QueryLog};
 use serde_json::{json, Map, Value};
@@ -35,10 +37,15 @@ pub fn timeout_ms(configured: Option<&str>) -> u64 {
         .clamp(1_000, 15_000) as u64
 }
 
-fn cache_key(generation: u64, sql: &str, params: &[Value]) -> String {
+/// The query's identity across generations (32 hex characters).
+fn query_digest(sql: &str, params: &[Value]) -> String {
     let canonical = json!({"sql": sql, "params": params}).to_string();
     let digest = hex::encode(Sha256::digest(canonical.as_bytes()));
-    format!("sql:{generation}:{}", digest.get(..32).unwrap_or(&digest))
+    digest.get(..32).unwrap_or(&digest).to_string()
+}
+
+fn cache_key(generation: u64, digest: &str) -> String {
+    format!("sql:{generation}:{digest}")
 }
 
 fn body_parts(cx: &Ctx) -> (String, Vec<Value>) {
@@ -91,22 +98,30 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
         };
 
         let kv = cx.platform().kv.clone();
-        let key = cache_key(generation(kv.as_ref()).await, &sql, &params);
-        if let Ok(Some(hit)) = kv.get(&key).await {
-            let ms = elapsed(cx);
-            record(
-                cx,
-                &QueryLog {
-                    sql: &sql,
-                    ms,
-                    rows: None,
-                    error: None,
-                },
-            );
-            return Ok(Res::text(200, "application/json", hit)
-                .with_header("cache-control", CACHE_CONTROL)
-                .with_header("x-cache", "HIT")
-                .with_header("x-query-time-ms", format!("{ms:.0}")));
+        let digest = query_digest(&sql, &params);
+        // Only a query this isolate found costly before can have an entry.
+        let key = if seen_costly(&digest) {
+            Some(cache_key(generation(kv.as_ref()).await, &digest))
+        } else {
+            None
+        };
+        if let Some(key) = &key {
+            if let Ok(Some(hit)) = kv.get(key).await {
+                let ms = elapsed(cx);
+                record(
+                    cx,
+                    &QueryLog {
+                        sql: &sql,
+                        ms,
+                        rows: None,
+                        error: None,
+                    },
+                );
+                return Ok(Res::text(200, "application/json", hit)
+                    .with_header("cache-control", CACHE_CONTROL)
+                    .with_header("x-cache", "HIT")
+                    .with_header("x-query-time-ms", format!("{ms:.0}")));
+            }
         }
 
         let stmt = Statement::new(guarded.sql.clone(), guarded.params.clone());
@@ -168,7 +183,13 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
         meta.insert("rows_written".into(), json!(result.meta.rows_written));
         meta.insert("size_after".into(), json!(result.meta.size_after));
         let body = json!({"results": result.rows, "meta": meta}).to_string();
-        if worth_caching(result.meta.rows_read, body.len()) {
+        let costly = worth_caching(result.meta.rows_read, body.len());
+        // Stored on its second sighting: a query seen once may never repeat.
+        if record_computed(&digest, costly) && costly {
+            let key = match key {
+                Some(k) => k,
+                None => cache_key(generation(kv.as_ref()).await, &digest),
+            };
             if let Err(e) = kv.put(&key, &body, Some(CACHE_TTL_SECONDS)).await {
                 tracing::warn!(error = %e, "could not cache a query result");
             }

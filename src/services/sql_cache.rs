@@ -3,8 +3,17 @@
 //! bumps the number, which orphans every older entry at once (they expire by
 //! TTL) — one KV write instead of listing and deleting every key, as the
 //! original did.
+//!
+//! Grafana's time macros put the instant of each refresh into the SQL, so a
+//! dashboard on `now-90d`…`now` never sends the same query twice: storing
+//! its costly results would spend KV writes on entries no one reads, and
+//! looking each query up would spend two KV reads on misses. So the cache is
+//! used only for queries this isolate has already seen: a costly result is
+//! stored on its second sighting and looked up from then on.
 
 use crate::services::platform::{Kv, PResult};
+use std::cell::RefCell;
+use std::collections::VecDeque;
 
 pub const GENERATION_KEY: &str = "sql:generation";
 
@@ -21,6 +30,36 @@ pub const CACHE_MAX_BYTES: usize = 25 * 1024 * 1024;
 /// worth one of the day's KV writes.
 pub fn worth_caching(rows_read: u64, bytes: usize) -> bool {
     rows_read >= CACHE_MIN_ROWS_READ && bytes <= CACHE_MAX_BYTES
+}
+
+/// How many recent queries an isolate remembers (32-character digests).
+const SEEN_CAPACITY: usize = 512;
+
+thread_local! {
+    /// Recent queries of this isolate: (digest, worth caching).
+    static SEEN: RefCell<VecDeque<(String, bool)>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Whether this isolate answered `digest` before and found it worth caching:
+/// only then can a stored entry exist worth a KV lookup.
+pub fn seen_costly(digest: &str) -> bool {
+    SEEN.with(|s| s.borrow().iter().any(|(d, costly)| d == digest && *costly))
+}
+
+/// Records that `digest` was computed (`costly`: worth caching); returns
+/// whether it had been seen before — only then is storing it worth a write.
+pub fn record_computed(digest: &str, costly: bool) -> bool {
+    SEEN.with(|s| {
+        let mut s = s.borrow_mut();
+        let before = s.iter().position(|(d, _)| d == digest);
+        if let Some(i) = before {
+            s.remove(i);
+        } else if s.len() >= SEEN_CAPACITY {
+            s.pop_front();
+        }
+        s.push_back((digest.to_string(), costly));
+        before.is_some()
+    })
 }
 
 /// The current generation (0 when never bumped or unreadable).
@@ -54,5 +93,20 @@ mod tests {
         assert!(worth_caching(5_000, 2));
         assert!(worth_caching(200_000, CACHE_MAX_BYTES));
         assert!(!worth_caching(200_000, CACHE_MAX_BYTES + 1));
+    }
+
+    #[test]
+    fn queries_are_remembered_with_their_cost_up_to_a_bound() {
+        assert!(!seen_costly("a"));
+        assert!(!record_computed("a", true), "first sighting");
+        assert!(seen_costly("a"));
+        assert!(record_computed("a", true), "second sighting");
+        assert!(!record_computed("cheap", false));
+        assert!(!seen_costly("cheap"));
+        for i in 0..SEEN_CAPACITY {
+            record_computed(&format!("q{i}"), true);
+        }
+        assert!(!seen_costly("a"), "the oldest is forgotten");
+        assert!(seen_costly(&format!("q{}", SEEN_CAPACITY - 1)));
     }
 }

@@ -97,7 +97,8 @@ pub struct Wrangler {
     pub base: String,
     log: Arc<Mutex<String>>,
     persist: String,
-    _state: tempfile::TempDir,
+    /// Kept out of `Drop` so `restart` can hand it to the next instance.
+    state: Option<tempfile::TempDir>,
 }
 
 pub fn root() -> PathBuf {
@@ -135,11 +136,22 @@ impl Wrangler {
     /// The same on a chosen port (`free_port()`), for settings that must
     /// name the worker's own URL before it starts (webhook callback).
     pub fn start_on(port: u16, vars: &[(String, String)]) -> Wrangler {
+        Wrangler::start_in(port, tempfile::tempdir().expect("temp dir"), vars)
+    }
+
+    /// Stops this instance and starts another on the same local D1, KV and
+    /// queue state: a fresh isolate (nothing held in memory), same data.
+    pub fn restart(mut self, vars: &[(String, String)]) -> Wrangler {
+        let state = self.state.take().expect("state dir");
+        drop(self);
+        Wrangler::start_in(free_port(), state, vars)
+    }
+
+    fn start_in(port: u16, state: tempfile::TempDir, vars: &[(String, String)]) -> Wrangler {
         assert!(
             root().join("build/index.js").exists(),
             "build/ is missing: run `make build-fast` (make test does)"
         );
-        let state = tempfile::tempdir().expect("temp dir");
         let persist = state.path().to_str().expect("utf-8 path").to_string();
         let migrate = tool("wrangler")
             .args([
@@ -200,7 +212,7 @@ impl Wrangler {
             base: format!("http://127.0.0.1:{port}"),
             log,
             persist: persist.clone(),
-            _state: state,
+            state: Some(state),
         };
         w.wait_ready(Duration::from_secs(60));
         w
