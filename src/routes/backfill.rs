@@ -9,6 +9,7 @@ use crate::routes::oura::{find, REGISTRY};
 use crate::services::backfill::{
     is_terminal, load_progress, Params, ACTIVE_PREFIX, ACTIVE_TTL_SECONDS, DEFAULT_DAYS, MAX_DAYS,
 };
+use crate::services::oura::url::encode;
 use crate::services::platform::Platform;
 use chrono::{DateTime, Days};
 use serde_json::{json, Map, Value};
@@ -165,18 +166,6 @@ fn start(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             }),
         ))
     })
-}
-
-/// Percent-encodes everything but unreserved characters.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn status(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {

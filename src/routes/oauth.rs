@@ -8,6 +8,7 @@
 
 use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, LimitPhase, Res, RouteGroup, Tier};
 use crate::services::html::message;
+use crate::services::oura::url::encode;
 use crate::services::oura::{exchange_code, OuraError};
 use crate::services::platform::Statement;
 use serde_json::json;
@@ -50,17 +51,6 @@ fn new_state() -> Result<String, ApiError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("random: {e}")))?;
     Ok(hex::encode(bytes))
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn start(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {

@@ -15,7 +15,7 @@ mod pagination;
 mod refresh;
 mod retry;
 pub mod tokens;
-mod url;
+pub mod url;
 mod windows;
 
 pub use breaker::{BreakerState, COOL_DOWN_MS as BREAKER_COOL_DOWN_MS, KV_KEY as BREAKER_KV_KEY};

@@ -5,6 +5,7 @@
 
 use super::{data_type, is_event_type, DEFAULT_DATA_TYPES, EVENT_TYPES};
 use crate::services::config::{split_list, Config};
+use crate::services::oura::url::encode;
 use crate::services::platform::{OutRequest, Platform};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -86,18 +87,6 @@ pub struct SubscriptionClient<'a> {
     base: String,
     client_id: String,
     client_secret: String,
-}
-
-/// Percent-encodes a path segment (ids are UUIDs; anything else is escaped).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn cut(body: &[u8]) -> String {
