@@ -10,7 +10,7 @@ mod local_runtime;
 
 use chrono::{Duration, NaiveDate};
 use local_runtime::{Sim, Wrangler};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const ADMIN: &str = "bench-admin-token";
 const GRAFANA: &str = "bench-grafana";
@@ -48,17 +48,7 @@ fn count(w: &Wrangler, sql: &str) -> u64 {
 
 /// Runs a panel query through `/api/sql`; returns (rows, rows_read).
 fn panel(w: &Wrangler, sql: &str) -> (Vec<Value>, u64) {
-    let auth = format!("Bearer {GRAFANA}");
-    let body = json!({ "sql": sql }).to_string();
-    let r = w.send(
-        "POST",
-        "/api/sql",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        Some(body.as_bytes()),
-    );
+    let r = w.sql(GRAFANA, sql, &[]);
     let v = r.json();
     assert_eq!(r.status, 200, "{v}");
     let rows = v["results"].as_array().cloned().unwrap_or_default();

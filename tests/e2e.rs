@@ -305,17 +305,7 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
     .expect("JSON");
     let mut answered = 0;
     for q in queries.iter().filter(|q| q["sql"].is_string()) {
-        let body = serde_json::json!({"sql": q["sql"], "params": []}).to_string();
-        let r = w.send(
-            "POST",
-            "/api/sql",
-            &[
-                ip,
-                ("authorization", &grafana),
-                ("content-type", "application/json"),
-            ],
-            Some(body.as_bytes()),
-        );
+        let r = w.sql(GRAFANA, q["sql"].as_str().unwrap_or(""), &[ip]);
         assert_eq!(
             r.status,
             200,

@@ -46,17 +46,7 @@ fn sql(w: &Wrangler, query: &str) -> Vec<Value> {
 
 /// Rows and D1's `rows_read` for a query.
 fn sql_meta(w: &Wrangler, query: &str) -> (Vec<Value>, u64) {
-    let auth = format!("Bearer {GRAFANA}");
-    let body = json!({ "sql": query }).to_string();
-    let r = w.send(
-        "POST",
-        "/api/sql",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        Some(body.as_bytes()),
-    );
+    let r = w.sql(GRAFANA, query, &[]);
     let v = r.json();
     assert_eq!(r.status, 200, "{query}: {v}");
     (

@@ -305,6 +305,19 @@ impl Wrangler {
     ) -> Reply {
         send_url(method, &format!("{}{path}", self.base), headers, body)
     }
+
+    /// POSTs `sql` to `/api/sql` with a bearer `token`, as Grafana does;
+    /// `extra` headers (e.g. `cf-connecting-ip`) go along.
+    pub fn sql(&self, token: &str, sql: &str, extra: &[(&str, &str)]) -> Reply {
+        let auth = format!("Bearer {token}");
+        let body = serde_json::json!({ "sql": sql, "params": [] }).to_string();
+        let mut headers = vec![
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        headers.extend_from_slice(extra);
+        self.send("POST", "/api/sql", &headers, Some(body.as_bytes()))
+    }
 }
 
 /// One request; redirects are not followed and every status comes back as a `Reply`.

@@ -208,14 +208,13 @@ mod tests {
     }
 
     #[test]
-    fn index_entries_are_counted_where_touched() {
-        let conn = Connection::open_in_memory().unwrap();
+    fn index_entries_are_counted_where_touched() -> rusqlite::Result<()> {
+        let conn = Connection::open_in_memory()?;
         conn.execute_batch(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, v TEXT, w TEXT);
              CREATE INDEX t_v ON t (v);
              CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;",
-        )
-        .unwrap();
+        )?;
         let mut cache = IndexCache::default();
         // Two indexes (unique k, v) plus the row.
         assert_eq!(
@@ -237,5 +236,6 @@ mod tests {
             1
         );
         assert_eq!(cache.rows_written(&conn, "SELECT 1", 0), 0);
+        Ok(())
     }
 }
