@@ -5,17 +5,32 @@ STATE ?= .state
 PORT ?= 8787
 SIM_PORT ?= 8788
 
-.PHONY: setup build build-fast dev test test-wasm test-e2e lint bench fuzz clean backup restore smoke-test
+.PHONY: setup setup-test build build-fast dev test test-wasm test-e2e lint bench fuzz clean backup restore smoke-test
 
 setup:
 	@scripts/setup
 
-# Release build (wasm-opt on): what you deploy.
-build: setup
+# Setup plus headless Chromium: only the tests need a browser.
+setup-test:
+	@scripts/setup --browser
+
+# What a release build depends on; the stamp is newer than all of it when
+# build/ holds a release build of these sources.
+SOURCES := $(shell find src js -type f 2>/dev/null) Cargo.toml Cargo.lock wrangler.toml
+RELEASE_STAMP := build/.release-stamp
+
+# Release build (wasm-opt on, ~90 s): what you deploy. Skipped when build/
+# already holds a release build of the current sources.
+build: $(RELEASE_STAMP)
+
+$(RELEASE_STAMP): $(SOURCES) | setup
 	@$(ENV) worker-build --release
+	@touch $@
 
 # Same, without wasm-opt: what the tests run against (1-3 s incremental).
+# It replaces a release build in build/, so the stamp goes.
 build-fast: setup
+	@rm -f $(RELEASE_STAMP)
 	@$(ENV) worker-build --release --no-opt
 
 # The worker on http://127.0.0.1:$(PORT), fed by the Oura simulator on $(SIM_PORT).
@@ -30,12 +45,12 @@ lint: setup
 test-wasm: setup
 	@$(ENV) cargo test --target wasm32-unknown-unknown --test wasm
 
-test-e2e: build-fast
+test-e2e: setup-test build-fast
 	@$(ENV) cargo build -p oura-sim
 	@$(ENV) cargo test --test e2e
 
 # Everything: lint, unit + in-process tests, wasm tests, end-to-end under wrangler dev.
-test: lint build-fast
+test: setup-test lint build-fast
 	@$(ENV) cargo build -p oura-sim
 	@$(ENV) cargo test --workspace
 	@$(ENV) cargo test --target wasm32-unknown-unknown --test wasm

@@ -51,6 +51,7 @@ fn ready(collections: &[&str]) -> NativePlatform {
         access_token: "A".into(),
         refresh_token: "R".into(),
         expires_at_ms: NOW_MS + 30.0 * DAY_MS,
+        issued_at_ms: Some(NOW_MS),
         scope: None,
         token_type: Some("bearer".into()),
     };

@@ -52,6 +52,7 @@ fn token_set(access: &str, refresh: &str, expires_at_ms: f64) -> TokenSet {
         access_token: access.into(),
         refresh_token: refresh.into(),
         expires_at_ms,
+        issued_at_ms: Some(NOW_MS),
         scope: Some("daily heartrate".into()),
         token_type: Some("bearer".into()),
     }
@@ -527,6 +528,45 @@ fn an_expiring_token_is_refreshed_before_the_call() {
     // The refreshed token is cached: no second refresh.
     run(client.fetch_document(coll("sleep"), "s1")).unwrap();
     assert_eq!(n.http.requests().len(), 3);
+}
+
+/// Tokens living 8 s (Oura may shorten them): one refresh, then the new
+/// token serves every call until a quarter of its lifetime is left. The
+/// fixed 5-minute margin used to refresh before every call.
+#[test]
+fn a_short_lived_token_is_refreshed_once_and_used_for_its_lifetime() {
+    let n = native();
+    seed(&n, "A", "RA", NOW_MS - 1.0);
+    let cfg = config();
+    let short = json!({"token_type": "bearer", "access_token": "B", "refresh_token": "RB",
+                       "expires_in": 8});
+    n.http.queue(TOKEN_URL, 200, &short.to_string());
+    n.http.on(&url_of("sleep/"), 200, r#"{"id":"s"}"#);
+    let refreshes = |n: &NativePlatform| {
+        n.http
+            .requests()
+            .iter()
+            .filter(|r| r.url == TOKEN_URL)
+            .count()
+    };
+    let client = OuraClient::new(&n.platform, &cfg);
+    // 16 calls, 0.35 s apart: 5.6 s of an 8 s token, inside its 6 s of use.
+    for i in 0..16 {
+        run(client.fetch_document(coll("sleep"), &format!("s{i}"))).unwrap();
+        n.clock.advance(350.0);
+    }
+    assert_eq!(refreshes(&n), 1, "one refresh for 16 calls");
+    // A fresh client (the next job) loads the same token from D1 and keeps it.
+    let next = OuraClient::new(&n.platform, &cfg);
+    run(next.fetch_document(coll("sleep"), "t")).unwrap();
+    assert_eq!(refreshes(&n), 1, "the stored token is still good");
+    // Past 6 s of its 8: refreshed again, once.
+    n.clock.advance(600.0);
+    n.http.queue(TOKEN_URL, 200, &token_response("C", "RC"));
+    run(next.fetch_document(coll("sleep"), "u")).unwrap();
+    run(next.fetch_document(coll("sleep"), "v")).unwrap();
+    assert_eq!(refreshes(&n), 2);
+    assert_eq!(stored(&n).refresh_token, "RC");
 }
 
 #[test]

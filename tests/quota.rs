@@ -51,6 +51,7 @@ fn connect(n: &NativePlatform, collections: &[&str]) {
         access_token: "A".into(),
         refresh_token: "R".into(),
         expires_at_ms: NOW_MS + 400.0 * DAY_MS,
+        issued_at_ms: Some(NOW_MS),
         scope: None,
         token_type: Some("bearer".into()),
     };
@@ -366,10 +367,11 @@ fn a_low_query_limit_splits_the_work_instead_of_exceeding_it() {
     let deferred: Vec<&String> = last
         .collections
         .iter()
-        .filter(|(_, s)| s.error.as_deref() == Some(oura_edge::services::cron::DEFERRED))
+        .filter(|(_, s)| s.deferred)
         .map(|(k, _)| k)
         .collect();
     assert!(!deferred.is_empty());
+    assert_eq!(deferred.len(), last.deferred.len());
 
     // The backfill: more, smaller steps; every window still synced.
     let end = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
@@ -388,4 +390,62 @@ fn a_low_query_limit_splits_the_work_instead_of_exceeding_it() {
     assert_eq!(out["results"][0]["windows"], 13);
     let today = run(usage::today(&p)).unwrap();
     assert!(today.d1_max_queries_per_invocation <= 12, "{today:?}");
+}
+
+/// With too few D1 queries per invocation for every collection, each run
+/// starts with what the last one deferred: within a few runs every
+/// collection has synced. A deferred collection is reported as deferred
+/// (not as ran, not as failed), its own mark stays, and `/status` names it.
+#[test]
+fn deferred_collections_go_first_in_the_next_run() {
+    let app = TestApp::new();
+    let n = &app.native;
+    let names: Vec<&str> = REGISTRY.iter().map(|c| c.name).collect();
+    connect(n, &names);
+    serve_fixtures(n);
+    let cfg = config(&[("D1_QUERIES_PER_INVOCATION", "20")]);
+    let mut synced: std::collections::BTreeSet<String> = Default::default();
+    let mut runs = 0;
+    while synced.len() < names.len() {
+        runs += 1;
+        assert!(runs <= 10, "starved after {runs} runs: only {synced:?}");
+        let before = run(oura_edge::services::cron::last_success(&n.platform)).unwrap_or_default();
+        let p = metered(&n.platform, &Meter::new(), 60_000.0);
+        let outcome = run(oura_edge::services::cron::run(&p, &cfg, "0 */2 * * *"));
+        run(usage::finish(&p));
+        let last = run(oura_edge::services::cron::last_success(&n.platform)).unwrap();
+        assert!(!last.deferred.is_empty(), "run {runs}: the limit defers some");
+        assert!(last.failures.is_empty(), "{:?}", last.failures);
+        let summary = outcome.summary();
+        assert!(
+            summary.starts_with(&format!("ran: {} collections", last.ran())),
+            "{summary}"
+        );
+        assert!(last.ran() < names.len(), "{summary}");
+        // The run began with what the previous one deferred.
+        for name in &before.deferred {
+            assert!(!last.collections[name].deferred, "run {runs}: {name} deferred twice");
+        }
+        for name in &last.deferred {
+            let s = &last.collections[name];
+            assert_eq!(s.error, None, "deferred is not a failure");
+            let old = before.collections.get(name).and_then(|s| s.last_success_ms);
+            assert_eq!(s.last_success_ms, old, "{name}: its mark stays");
+        }
+        synced.extend(
+            last.collections
+                .iter()
+                .filter(|(_, s)| !s.deferred)
+                .map(|(k, _)| k.clone()),
+        );
+        n.clock.advance(2.0 * 3_600_000.0);
+    }
+    assert!(runs >= 2, "the limit should have split the work");
+    let page = app.send(
+        req(Method::Get, "/status").with_header("authorization", &bearer(support::GRAFANA)),
+    );
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    let last = run(oura_edge::services::cron::last_success(&n.platform)).unwrap();
+    assert!(html.contains("Deferred to the next run"), "{html}");
+    assert!(html.contains(last.deferred[0].as_str()), "{html}");
 }

@@ -73,16 +73,27 @@ fn status(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
     Box::pin(async move {
         let now = cx.platform().clock.now_ms();
         let pipeline = Pipeline::read(cx).await;
-        let failures = pipeline.last_sync["failures"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let sync_detail = if failures.is_empty() {
-            format!("Schedule: {}", pipeline.cron)
-        } else {
-            let names: Vec<&str> = failures.iter().filter_map(Value::as_str).collect();
-            format!("Failed last run: {}", names.join(", "))
+        let names = |field: &str| -> Vec<String> {
+            pipeline.last_sync[field]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
         };
+        let (failures, deferred) = (names("failures"), names("deferred"));
+        let mut sync_detail = vec![format!("Schedule: {}", pipeline.cron)];
+        if !failures.is_empty() {
+            sync_detail.push(format!("Failed last run: {}", failures.join(", ")));
+        }
+        if !deferred.is_empty() {
+            sync_detail.push(format!(
+                "Deferred to the next run (D1 queries per invocation ran low): {}",
+                deferred.join(", ")
+            ));
+        }
+        let sync_detail = sync_detail.join(" · ");
         let queue_detail = match pipeline.queue_error.get("error").and_then(Value::as_str) {
             Some(e) => format!("Last error: {e} · dead letters: {}", pipeline.dead_letters),
             None => format!("Dead letters: {}", pipeline.dead_letters),

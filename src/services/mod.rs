@@ -6,6 +6,7 @@ pub mod backfill;
 pub mod config;
 pub mod cron;
 pub mod deadline;
+pub mod documents;
 pub mod freshness;
 pub mod html;
 pub mod oura;

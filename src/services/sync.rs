@@ -2,12 +2,12 @@
 //! turn documents into rows, write them through the one writer. A failing
 //! collection is reported and the others still complete.
 
-use crate::routes::oura::{rows_for, Collection};
+use crate::routes::oura::Collection;
 use crate::services::config::Config;
+use crate::services::documents::write_fetched;
 use crate::services::oura::{windows, OuraClient};
 use crate::services::platform::Platform;
 use crate::services::time::iso_timestamp;
-use crate::services::writer::write;
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -55,6 +55,8 @@ pub async fn sync_collection(
         ..CollectionReport::default()
     };
     for (from, to) in windows(collection, start, end) {
+        // Taken before the fetch: what it returns is at least this new.
+        let fetched = iso_timestamp(platform.clock.now_ms());
         let docs = match client.fetch_range(collection, from, to).await {
             Ok(d) => d,
             Err(e) => {
@@ -62,14 +64,14 @@ pub async fn sync_collection(
                 return report;
             }
         };
-        let (rows, rejected) = rows_for(collection, &docs);
         report.windows += 1;
         report.documents += docs.len() as u64;
-        report.rows += rows.row_count() as u64;
-        report.rejected.extend(rejected);
-        let now = iso_timestamp(platform.clock.now_ms());
-        match write(platform.db.as_ref(), &rows, &now).await {
-            Ok(w) => report.rows_written += w.rows_written,
+        match write_fetched(platform.db.as_ref(), collection, &docs, &fetched).await {
+            Ok(w) => {
+                report.rows += w.rows;
+                report.rows_written += w.report.rows_written;
+                report.rejected.extend(w.rejected);
+            }
             Err(e) => {
                 report.error = Some(format!("writing: {e}"));
                 return report;

@@ -214,7 +214,8 @@ impl Wrangler {
             persist: persist.clone(),
             state: Some(state),
         };
-        w.wait_ready(Duration::from_secs(60));
+        // Generous: a loaded 2-core machine can take a minute to start workerd.
+        w.wait_ready(Duration::from_secs(180));
         w
     }
 

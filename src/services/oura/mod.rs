@@ -23,7 +23,7 @@ pub use client::OuraClient;
 pub use discovery::{discover, Discovery, KV_KEY as COLLECTIONS_KV_KEY};
 pub use error::OuraError;
 pub use pagination::MAX_PAGES;
-pub use refresh::{exchange_code, REFRESH_MARGIN_MS};
+pub use refresh::{exchange_code, refresh_margin_ms, REFRESH_MARGIN_MS, REFRESH_MARGIN_SHARE};
 pub use windows::{windows, DATETIME_WINDOW_DAYS, DATE_WINDOW_DAYS};
 
 use std::fmt;
@@ -35,6 +35,9 @@ pub struct TokenSet {
     pub refresh_token: String,
     /// Epoch ms; `f64::INFINITY` when Oura gave no lifetime (stored NULL).
     pub expires_at_ms: f64,
+    /// Epoch ms the pair was issued (saved), when known: with the expiry it
+    /// gives the lifetime, which scales the refresh margin.
+    pub issued_at_ms: Option<f64>,
     pub scope: Option<String>,
     pub token_type: Option<String>,
 }
@@ -46,6 +49,7 @@ impl fmt::Debug for TokenSet {
             .field("access_token", &"<redacted>")
             .field("refresh_token", &"<redacted>")
             .field("expires_at_ms", &self.expires_at_ms)
+            .field("issued_at_ms", &self.issued_at_ms)
             .field("scope", &self.scope)
             .field("token_type", &self.token_type)
             .finish()

@@ -19,15 +19,31 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Refresh when the access token has less than this left.
+/// Refresh when the access token has less than this left …
 pub const REFRESH_MARGIN_MS: f64 = 300_000.0;
+/// … or less than this share of its lifetime, whichever is shorter: a token
+/// that lives 8 s must still be used for 6 s, not refreshed on every call.
+pub const REFRESH_MARGIN_SHARE: f64 = 0.25;
 /// How long a caller waits for another caller's refresh.
 const WAIT_LIMIT_MS: f64 = 30_000.0;
 const WAIT_POLL_MS: u64 = 50;
 
-/// True when the access token is missing or expires within the margin.
+/// How long before expiry `t` is refreshed: the fixed margin, shortened to
+/// a share of the lifetime when that is known and short.
+pub fn refresh_margin_ms(t: &TokenSet) -> f64 {
+    let lifetime = t
+        .issued_at_ms
+        .map(|issued| t.expires_at_ms - issued)
+        .filter(|l| l.is_finite() && *l > 0.0);
+    match lifetime {
+        Some(l) => REFRESH_MARGIN_MS.min(l * REFRESH_MARGIN_SHARE),
+        None => REFRESH_MARGIN_MS,
+    }
+}
+
+/// True when the access token is missing or expires within its margin.
 pub fn expiring(t: &TokenSet, now_ms: f64) -> bool {
-    t.access_token.is_empty() || t.expires_at_ms - now_ms < REFRESH_MARGIN_MS
+    t.access_token.is_empty() || t.expires_at_ms - now_ms < refresh_margin_ms(t)
 }
 
 fn storage(e: PlatformError) -> OuraError {
@@ -115,6 +131,7 @@ fn parse_token_response(
         access_token,
         refresh_token,
         expires_at_ms,
+        issued_at_ms: Some(now_ms),
         scope,
         token_type: text("token_type"),
     })

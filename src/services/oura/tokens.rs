@@ -16,7 +16,7 @@ pub const USER_ID: &str = "default";
 /// `expires_in`) loads as `f64::INFINITY`: never refreshed early, only on 401.
 pub async fn load(db: &dyn Db) -> Result<Option<TokenSet>, PlatformError> {
     let stmt = Statement::new(
-        "SELECT access_token, refresh_token, expires_at, scope, token_type \
+        "SELECT access_token, refresh_token, expires_at, scope, token_type, updated_at \
          FROM oura_oauth_tokens WHERE user_id = ?1",
         vec![json!(USER_ID)],
     );
@@ -40,10 +40,15 @@ pub async fn load(db: &dyn Db) -> Result<Option<TokenSet>, PlatformError> {
         Some(Value::String(s)) => s.trim().parse::<f64>().unwrap_or(f64::INFINITY),
         _ => f64::INFINITY,
     };
+    // Saved when issued, so `updated_at` is the issue time.
+    let issued_at_ms = text("updated_at")
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.timestamp_millis() as f64);
     Ok(Some(TokenSet {
         access_token,
         refresh_token,
         expires_at_ms,
+        issued_at_ms,
         scope: text("scope"),
         token_type: text("token_type"),
     }))

@@ -9,13 +9,12 @@
 
 use super::delete::{remove, DeleteError};
 use super::{data_type, lag_seconds, Event};
-use crate::routes::oura::rows_for;
 use crate::services::config::Config;
+use crate::services::documents::write_fetched;
 use crate::services::oura::{OuraClient, OuraError};
 use crate::services::platform::{Platform, Statement};
 use crate::services::sql_cache;
 use crate::services::time::iso_timestamp;
-use crate::services::writer::write;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -103,6 +102,8 @@ fn from_delete(e: DeleteError) -> Failure {
 async fn apply(platform: &Platform, client: &OuraClient<'_>, ev: &Event) -> Result<u64, Failure> {
     let c = data_type(&ev.data_type)
         .ok_or_else(|| Failure::Permanent(format!("unknown data type {}", ev.data_type)))?;
+    // Taken before the fetch: it stamps what the fetch returns, so an older
+    // fetch finishing later cannot overwrite it (services::documents).
     let now = iso_timestamp(platform.clock.now_ms());
     let doc = match ev.event_type.as_str() {
         "create" | "update" => client
@@ -114,14 +115,14 @@ async fn apply(platform: &Platform, client: &OuraClient<'_>, ev: &Event) -> Resu
     };
     match doc {
         Some(doc) => {
-            let (rows, errors) = rows_for(c, std::slice::from_ref(&doc));
-            if !errors.is_empty() {
-                return Err(Failure::Permanent(errors.join("; ")));
-            }
-            let report = write(platform.db.as_ref(), &rows, &now)
+            // A newer version already stored is skipped: done, not failed.
+            let written = write_fetched(platform.db.as_ref(), c, &[doc], &now)
                 .await
                 .map_err(|e| Failure::Transient(format!("writing: {e}")))?;
-            Ok(report.rows_written)
+            if !written.rejected.is_empty() {
+                return Err(Failure::Permanent(written.rejected.join("; ")));
+            }
+            Ok(written.report.rows_written)
         }
         // Deleted, or gone before we could fetch it (Oura answered 404).
         None => remove(platform.db.as_ref(), c, &ev.object_id, &now)

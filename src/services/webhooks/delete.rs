@@ -7,6 +7,7 @@
 
 use crate::routes::oura::Collection;
 use crate::services::platform::{Db, PlatformError, Statement};
+use crate::services::time::iso_timestamp;
 use crate::services::writer::rollups;
 use crate::services::writer::{RowSet, TableRows};
 use serde_json::Value;
@@ -180,8 +181,30 @@ async fn daily_clear(
     Ok(out)
 }
 
-/// Removes the rows document `id` of collection `c` wrote. Returns the number
-/// of rows deleted or cleared (0 when nothing was stored).
+/// Tombstones outlive Oura's retries (about an hour) by far.
+const TOMBSTONE_DAYS: i64 = 7;
+
+/// Records the delete, so a fetch begun before `now_iso` cannot bring the
+/// document back (migrations/0018), and purges week-old tombstones.
+fn tombstone(c: &Collection, id: &str, now_iso: &str) -> Vec<Statement> {
+    let mut out = vec![Statement::new(
+        "INSERT INTO oura_deletions (collection, id, deleted_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (collection, id) DO UPDATE SET deleted_at = MAX(deleted_at, excluded.deleted_at)",
+        vec![Value::from(c.name), Value::from(id), Value::from(now_iso)],
+    )];
+    if let Ok(now) = chrono::DateTime::parse_from_rfc3339(now_iso) {
+        let cutoff = now.to_utc() - chrono::Duration::days(TOMBSTONE_DAYS);
+        out.push(Statement::new(
+            "DELETE FROM oura_deletions WHERE deleted_at < ?1",
+            vec![Value::from(iso_timestamp(cutoff.timestamp_millis() as f64))],
+        ));
+    }
+    out
+}
+
+/// Removes the rows document `id` of collection `c` wrote, as of `now_iso`
+/// (when the delete was seen). Returns the number of rows deleted or
+/// cleared (0 when nothing was stored).
 pub async fn remove(
     db: &dyn Db,
     c: &Collection,
@@ -200,6 +223,7 @@ pub async fn remove(
         .and_then(|r| r.get("json"))
         .and_then(Value::as_str)
     else {
+        db.batch(&tombstone(c, id, now_iso)).await?;
         return Ok(0);
     };
     let doc: Value = serde_json::from_str(json).map_err(|e| DeleteError::Invalid(e.to_string()))?;
@@ -236,6 +260,7 @@ pub async fn remove(
         true,
     ));
     stmts.push((decrement(RAW, now_iso), false));
+    stmts.extend(tombstone(c, id, now_iso).into_iter().map(|s| (s, false)));
     let (sql, counts): (Vec<Statement>, Vec<bool>) = stmts.into_iter().unzip();
     let results = db.batch(&sql).await?;
     Ok(results

@@ -13,6 +13,11 @@
 //!   it last succeeded.
 //! - Collections run one after another: wasm is single-threaded and the
 //!   Oura rate limit is per user, so parallel fetches would gain little.
+//! - When the invocation runs low on D1 queries, the remaining collections
+//!   are deferred: reported as such (not as synced), their marks kept, and
+//!   the next run starts with them (`deferral`).
+
+mod deferral;
 
 use crate::services::config::Config;
 use crate::services::oura::{discover, OuraClient};
@@ -43,8 +48,8 @@ pub const MAX_WINDOW_DAYS: u64 = 30;
 /// D1 calls kept in hand before a collection: two windows' write batches,
 /// a token refresh, and persisting the usage meter.
 const QUERIES_PER_COLLECTION: u64 = 4;
-/// The error of a collection left for the next run because this invocation
-/// was running out of D1 calls (`D1_QUERIES_PER_INVOCATION`).
+/// Why a collection was left for the next run: this invocation was running
+/// out of D1 calls (`D1_QUERIES_PER_INVOCATION`).
 pub const DEFERRED: &str = "deferred to the next run: D1 queries per invocation";
 
 thread_local! {
@@ -79,6 +84,9 @@ pub struct CollectionStatus {
     pub last_success_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Not synced in this run: left for the next, which starts with it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferred: bool,
 }
 
 /// The `sync:last_success` record.
@@ -97,6 +105,17 @@ pub struct LastSuccess {
     pub collections: BTreeMap<String, CollectionStatus>,
     /// Collections that did not sync completely in this run.
     pub failures: Vec<String>,
+    /// Collections this run did not reach (D1 queries ran low), in the order
+    /// the next run takes them first.
+    #[serde(default)]
+    pub deferred: Vec<String>,
+}
+
+impl LastSuccess {
+    /// Collections this run actually synced (completely or not).
+    pub fn ran(&self) -> usize {
+        self.collections.values().filter(|s| !s.deferred).count()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -128,10 +147,11 @@ impl CronOutcome {
                 format!("locked: another run is syncing (purged {states_purged} OAuth states)")
             }
             CronOutcome::Ran { report, .. } => format!(
-                "ran: {} collections, {} rows written, failures {:?}, window {}..{}",
-                report.collections.len(),
+                "ran: {} collections, {} rows written, failures {:?}, deferred {:?}, window {}..{}",
+                report.ran(),
                 report.rows_written,
                 report.failures,
+                report.deferred,
                 report.window.start,
                 report.window.end
             ),
@@ -254,7 +274,10 @@ async fn sync_and_record(
 ) -> Result<(LastSuccess, bool), String> {
     let today = day_of(started).ok_or("clock out of range")?;
     let previous = last_success(platform).await.unwrap_or_default();
-    let collections = discover(platform, config).await.collections;
+    let collections = deferral::order(
+        discover(platform, config).await.collections,
+        &previous.deferred,
+    );
     let client = OuraClient::new(platform, config);
     let mut report = LastSuccess {
         timestamp: iso_timestamp(started),
@@ -273,17 +296,16 @@ async fn sync_and_record(
         if crate::services::usage::queries_left(platform, config)
             .is_some_and(|left| left < QUERIES_PER_COLLECTION)
         {
-            // Its mark stays where it was, so the next run reaches back to it.
-            tracing::warn!(
-                collection = c.name,
-                "cron: D1 queries per invocation running low; deferred"
-            );
+            // Its mark stays where it was, so the next run reaches back to
+            // it, and that run starts with it.
+            tracing::warn!(collection = c.name, "cron: {DEFERRED}");
+            report.deferred.push(c.name.to_string());
             report.collections.insert(
                 c.name.to_string(),
                 CollectionStatus {
                     start: window_start(today, last_ok).to_string(),
                     last_success_ms: last_ok,
-                    error: Some(DEFERRED.to_string()),
+                    deferred: true,
                     ..CollectionStatus::default()
                 },
             );
@@ -333,7 +355,10 @@ async fn sync_and_record(
     report.duration_ms = platform.clock.now_ms() - started;
     // Recorded even when some collections failed: their own marks stay
     // where they were. Only a run where nothing succeeded leaves it alone.
-    let any_success = report.collections.values().any(|s| s.error.is_none());
+    let any_success = report
+        .collections
+        .values()
+        .any(|s| s.error.is_none() && !s.deferred);
     if any_success {
         match serde_json::to_string(&report) {
             Ok(text) => {
@@ -353,6 +378,7 @@ async fn sync_and_record(
     tracing::info!(
         rows_written = report.rows_written,
         failures = report.failures.len(),
+        deferred = report.deferred.len(),
         requests = report.requests,
         "cron: sync finished"
     );
