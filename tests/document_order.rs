@@ -90,8 +90,10 @@ fn stored(n: &NativePlatform, id: &str) -> (Option<f64>, Option<f64>) {
     };
     (
         one("SELECT calories FROM activity_logs WHERE id = ?1"),
-        one("SELECT json_extract(json, '$.calories') FROM oura_documents \
-             WHERE collection = 'workout' AND id = ?1"),
+        one(
+            "SELECT json_extract(json, '$.calories') FROM oura_documents \
+             WHERE collection = 'workout' AND id = ?1",
+        ),
     )
 }
 
@@ -190,7 +192,10 @@ fn a_window_written_late_keeps_newer_documents_and_writes_the_rest() {
     let c = find("workout").unwrap();
     let docs = fixture("workout");
     assert!(docs.len() >= 2);
-    let (first, other) = (docs[0]["id"].as_str().unwrap(), docs[1]["id"].as_str().unwrap());
+    let (first, other) = (
+        docs[0]["id"].as_str().unwrap(),
+        docs[1]["id"].as_str().unwrap(),
+    );
     let window_began = iso_timestamp(NOW_MS);
     let mut newer = docs[0].clone();
     newer["calories"] = json!(777.0);

@@ -283,12 +283,17 @@ fn cron_syncs_recent_changes_and_overlapping_runs_do_not_both_sync(e: &Env) {
     until(e, "the cron run logged", Duration::from_secs(30), || {
         e.w.log().contains("cron: recorded sync:last_success") && cron_runs(e) == 1
     });
-    until(e, "the changed score stored", Duration::from_secs(30), || {
-        let rows = e.w.d1(&format!(
-            "SELECT readiness_score FROM daily_summaries WHERE readiness_id = '{id}'"
-        ));
-        rows[0]["readiness_score"] == 7
-    });
+    until(
+        e,
+        "the changed score stored",
+        Duration::from_secs(30),
+        || {
+            let rows = e.w.d1(&format!(
+                "SELECT readiness_score FROM daily_summaries WHERE readiness_id = '{id}'"
+            ));
+            rows[0]["readiness_score"] == 7
+        },
+    );
     let ran_before = cron_runs(e);
 
     // Two at once: one syncs, the other finds the lock.
@@ -346,12 +351,17 @@ fn short_lived_tokens_are_refreshed_once_per_lifetime(e: &Env) {
         .iter()
         .filter_map(|r| r["path"].as_str())
         .collect();
-    let refreshes = paths.iter().filter(|p| p.starts_with("/oauth/token")).count();
+    let refreshes = paths
+        .iter()
+        .filter(|p| p.starts_with("/oauth/token"))
+        .count();
     let data = paths
         .iter()
         .filter(|p| p.starts_with("/v2/usercollection/"))
         .count();
-    eprintln!("8 s tokens: a cron run of {took:?} made {data} data calls and {refreshes} refreshes");
+    eprintln!(
+        "8 s tokens: a cron run of {took:?} made {data} data calls and {refreshes} refreshes"
+    );
     e.sim_post("/_sim/config", &json!({"access_token_ttl": 3600}));
     e.clear_faults();
     assert!(data >= 10, "{paths:?}");

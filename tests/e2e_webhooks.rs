@@ -325,9 +325,12 @@ fn lifecycle(rig: &Rig) {
         ))
         .as_f64()
     };
-    until(rig, "typed row agrees with the raw document", DEADLINE, || {
-        typed() == want
-    });
+    until(
+        rig,
+        "typed row agrees with the raw document",
+        DEADLINE,
+        || typed() == want,
+    );
 
     // Delete: the workout leaves D1 (raw and typed).
     change(

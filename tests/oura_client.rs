@@ -514,7 +514,9 @@ fn a_second_401_after_refreshing_is_not_authorized() {
 #[test]
 fn an_expiring_token_is_refreshed_before_the_call() {
     let n = native();
-    seed(&n, "A", "RA", NOW_MS + 60_000.0); // a minute left: inside the margin
+    // Issued a day ago, a minute left: inside the 5-minute margin.
+    let t = token_set("A", "RA", NOW_MS + 60_000.0);
+    run(tokens::save(n.db.as_ref(), &t, NOW_MS - DAY_MS)).unwrap();
     let cfg = config();
     n.http.on(TOKEN_URL, 200, &token_response("B", "RB"));
     n.http.on(&url_of("sleep/s1"), 200, r#"{"id":"s1"}"#);

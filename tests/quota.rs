@@ -414,7 +414,10 @@ fn deferred_collections_go_first_in_the_next_run() {
         let outcome = run(oura_edge::services::cron::run(&p, &cfg, "0 */2 * * *"));
         run(usage::finish(&p));
         let last = run(oura_edge::services::cron::last_success(&n.platform)).unwrap();
-        assert!(!last.deferred.is_empty(), "run {runs}: the limit defers some");
+        assert!(
+            !last.deferred.is_empty(),
+            "run {runs}: the limit defers some"
+        );
         assert!(last.failures.is_empty(), "{:?}", last.failures);
         let summary = outcome.summary();
         assert!(
@@ -424,7 +427,10 @@ fn deferred_collections_go_first_in_the_next_run() {
         assert!(last.ran() < names.len(), "{summary}");
         // The run began with what the previous one deferred.
         for name in &before.deferred {
-            assert!(!last.collections[name].deferred, "run {runs}: {name} deferred twice");
+            assert!(
+                !last.collections[name].deferred,
+                "run {runs}: {name} deferred twice"
+            );
         }
         for name in &last.deferred {
             let s = &last.collections[name];
@@ -441,9 +447,8 @@ fn deferred_collections_go_first_in_the_next_run() {
         n.clock.advance(2.0 * 3_600_000.0);
     }
     assert!(runs >= 2, "the limit should have split the work");
-    let page = app.send(
-        req(Method::Get, "/status").with_header("authorization", &bearer(support::GRAFANA)),
-    );
+    let page = app
+        .send(req(Method::Get, "/status").with_header("authorization", &bearer(support::GRAFANA)));
     let html = String::from_utf8_lossy(&page.body).to_string();
     let last = run(oura_edge::services::cron::last_success(&n.platform)).unwrap();
     assert!(html.contains("Deferred to the next run"), "{html}");

@@ -6,10 +6,7 @@ use crate::routes::oura::Collection;
 
 /// `collections` with the ones `deferred` last run moved to the front, in
 /// the order they were deferred; the rest keep their order.
-pub fn order<'c>(
-    collections: Vec<&'c Collection>,
-    deferred: &[String],
-) -> Vec<&'c Collection> {
+pub fn order<'c>(collections: Vec<&'c Collection>, deferred: &[String]) -> Vec<&'c Collection> {
     let (mut first, rest): (Vec<_>, Vec<_>) = collections
         .into_iter()
         .partition(|c| deferred.iter().any(|d| d == c.name));
@@ -30,13 +27,25 @@ mod tests {
     #[test]
     fn deferred_collections_come_first_in_deferral_order() -> Result<(), String> {
         let get = |n: &str| find(n).ok_or(format!("no collection {n}"));
-        let all = vec![get("daily_sleep")?, get("sleep")?, get("tag")?, get("workout")?];
-        let deferred = vec!["workout".to_string(), "sleep".to_string(), "gone".to_string()];
+        let all = vec![
+            get("daily_sleep")?,
+            get("sleep")?,
+            get("tag")?,
+            get("workout")?,
+        ];
+        let deferred = vec![
+            "workout".to_string(),
+            "sleep".to_string(),
+            "gone".to_string(),
+        ];
         assert_eq!(
             names(&order(all.clone(), &deferred)),
             ["workout", "sleep", "daily_sleep", "tag"]
         );
-        assert_eq!(names(&order(all, &[])), ["daily_sleep", "sleep", "tag", "workout"]);
+        assert_eq!(
+            names(&order(all, &[])),
+            ["daily_sleep", "sleep", "tag", "workout"]
+        );
         Ok(())
     }
 }

@@ -334,6 +334,7 @@ async fn sync_and_record(
                     last_ok
                 },
                 error: r.error,
+                deferred: false,
             },
         );
     }
