@@ -112,15 +112,20 @@ impl Rig {
 
     /// Creates `n` workouts on `day` in the simulator only (no delivery);
     /// returns their ids.
+    /// The document is written out, not copied from a simulated workout:
+    /// the simulator has none on some days (0–2 a day, by date).
     pub fn new_workouts(&self, n: usize, day: &str) -> Vec<String> {
-        let truth = self.sim.get("/_sim/truth?collection=workout");
-        let template_id = truth["workout"]["ids"][0].as_str().expect("a workout");
-        let all = self.sim_get_document("workout", template_id);
-        let mut doc = all;
-        doc.as_object_mut().unwrap().remove("id");
-        doc["day"] = json!(day);
-        doc["start_datetime"] = json!(format!("{day}T12:00:00.000+00:00"));
-        doc["end_datetime"] = json!(format!("{day}T12:30:00.000+00:00"));
+        let mut doc = json!({
+            "activity": "walking",
+            "calories": 100.0,
+            "day": day,
+            "distance": 2500.0,
+            "end_datetime": format!("{day}T12:30:00.000+00:00"),
+            "intensity": "easy",
+            "label": null,
+            "source": "manual",
+            "start_datetime": format!("{day}T12:00:00.000+00:00"),
+        });
         (0..n)
             .map(|i| {
                 doc["calories"] = json!(100.0 + i as f64);
@@ -131,21 +136,6 @@ impl Rig {
                 out["id"].as_str().expect("created id").to_string()
             })
             .collect()
-    }
-
-    /// One document as the simulator serves it (static token-free: sandbox route).
-    pub fn sim_get_document(&self, collection: &str, id: &str) -> Value {
-        let r = send_url(
-            "GET",
-            &format!(
-                "{}/v2/sandbox/usercollection/{collection}/{id}",
-                self.sim.base
-            ),
-            &[("authorization", "Bearer any")],
-            None,
-        );
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        r.json()
     }
 
     /// A delivery body for one event, as Oura sends it (compact, fixed key order).
