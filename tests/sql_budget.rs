@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use oura_edge::router::{BoxFut, Method, Res};
 use oura_edge::services::oura::{tokens, TokenSet, COLLECTIONS_KV_KEY};
 use oura_edge::services::platform::native::SqliteDb;
-use oura_edge::services::platform::{Db, PResult, QueryResult, Statement};
+use oura_edge::services::platform::{Clock, Db, Kv, PResult, QueryResult, Statement};
 use oura_edge::services::try_block_on;
 use oura_edge::services::usage::Meter;
 use serde_json::{json, Value};
@@ -22,6 +22,7 @@ const DAY_MS: f64 = 86_400_000.0;
 const API: &str = "https://oura.test";
 /// The test clock's next 00:00 UTC, 12 hours ahead.
 const RESET: &str = "2026-01-16T00:00:00.000Z";
+const RESET_MS: f64 = NOW_MS + DAY_MS / 2.0;
 
 /// Metered, filled, `/api/sql` allowed `limit` rows a day (1 % of the quota).
 fn app(limit: u64, flush_seconds: u64) -> TestApp {
@@ -61,14 +62,19 @@ fn spend_until_refused(t: &TestApp, limit: u64) -> (u64, Res) {
     panic!("never refused after reading {read} of {limit}");
 }
 
-fn assert_refusal(res: &Res) {
+/// A 429 naming the next 00:00 UTC, with `Retry-After` the seconds until then.
+fn assert_refusal(t: &TestApp, res: &Res) {
     assert_eq!(res.status, 429, "{}", String::from_utf8_lossy(&res.body));
     let body = body_json(res);
     let error = body["error"].as_str().unwrap_or("");
     let hint = body["hint"].as_str().unwrap_or("");
     assert!(error.contains(RESET), "{body}");
     assert!(hint.contains(RESET) && hint.contains("ingestion"), "{body}");
-    assert_eq!(res.header("retry-after"), Some("43200"), "seconds to midnight");
+    let to_midnight = ((RESET_MS - t.native.clock.now_ms()) / 1000.0).ceil();
+    assert_eq!(
+        res.header("retry-after"),
+        Some(to_midnight.to_string().as_str())
+    );
 }
 
 #[test]
@@ -76,41 +82,45 @@ fn grafana_reads_its_share_then_gets_429_until_utc_midnight() {
     let t = app(40, 3600);
     let (read, refused) = spend_until_refused(&t, 40);
     assert!(read >= 40, "refused at {read} rows, under the share");
-    assert_refusal(&refused);
+    assert_refusal(&t, &refused);
     // The admin token is limited by the same share.
-    assert_refusal(&query(&t, ADMIN, 3));
+    assert_refusal(&t, &query(&t, ADMIN, 3));
     // Refusals read nothing, so the count stays where it was.
-    let info = body_json(&t.send(
-        req(Method::Get, "/api/db/info").with_header("authorization", &bearer(GRAFANA)),
-    ));
+    let info = body_json(
+        &t.send(req(Method::Get, "/api/db/info").with_header("authorization", &bearer(GRAFANA))),
+    );
     assert_eq!(info["usage"]["today"]["sql_rows_read"], read, "{info}");
     assert_eq!(info["usage"]["quotas"]["sql_rows_read"], 40);
 
-    t.native.clock.advance(DAY_MS / 2);
+    t.native.clock.advance(DAY_MS / 2.0);
     let next_day = query(&t, GRAFANA, 3);
     assert_eq!(next_day.status, 200, "a new share at 00:00 UTC");
-    assert_eq!(body_json(&next_day)["results"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        body_json(&next_day)["results"].as_array().map(Vec::len),
+        Some(3)
+    );
 }
 
 #[test]
 fn a_cached_result_is_still_served_after_the_share_is_used() {
-    let t = app(6_000, 3600);
+    let mut t = app(1_000_000, 3600);
     let costly = json!({"sql": "SELECT COUNT(*) AS n FROM heart_rate_samples a, (SELECT 1 UNION ALL SELECT 2) b"})
         .to_string();
-    let send = || {
+    let send = |t: &TestApp| {
         t.send(
             req(Method::Post, "/api/sql")
                 .with_header("authorization", &bearer(GRAFANA))
                 .with_body(costly.clone()),
         )
     };
-    // Two sightings store it; they read more than the share.
-    assert_eq!(send().status, 200);
-    let second = send();
-    assert_eq!(second.status, 200);
-    assert!(rows_read(&second) * 2 >= 6_000, "{}", rows_read(&second));
+    // Two sightings store it; the first reads R rows, the share is R + 1.
+    let first = send(&t);
+    assert_eq!(first.status, 200);
+    let r = rows_read(&first);
+    t.set_var("USAGE_QUOTA_D1_ROWS_READ", &((r + 1) * 100).to_string());
+    assert_eq!(send(&t).status, 200);
     assert_eq!(query(&t, GRAFANA, 1).status, 429);
-    let hit = send();
+    let hit = send(&t);
     assert_eq!(hit.status, 200);
     assert_eq!(hit.header("x-cache"), Some("HIT"));
 }
@@ -154,7 +164,7 @@ fn ingestion_and_status_keep_working_after_the_share_is_used() {
     let mut t = app(40, 0);
     connect(&mut t);
     let (_, refused) = spend_until_refused(&t, 40);
-    assert_refusal(&refused);
+    assert_refusal(&t, &refused);
 
     // A sync of a day not in the fixtures: Oura answers, rows are written.
     let day = NaiveDate::from_ymd_opt(2026, 1, 20).unwrap();
@@ -174,8 +184,16 @@ fn ingestion_and_status_keep_working_after_the_share_is_used() {
         )
         .with_header("authorization", &bearer(ADMIN)),
     );
-    assert_eq!(synced.status, 200, "{}", String::from_utf8_lossy(&synced.body));
-    assert_eq!(count(&t, "SELECT COUNT(*) AS n FROM heart_rate_samples"), before + 48);
+    assert_eq!(
+        synced.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&synced.body)
+    );
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) AS n FROM heart_rate_samples"),
+        before + 48
+    );
 
     let status = t.send(req(Method::Get, "/status").with_header("authorization", &bearer(GRAFANA)));
     assert_eq!(status.status, 200);
@@ -228,11 +246,19 @@ fn the_check_reads_usage_daily_once_per_isolate_and_day() {
     let mut t = app(1_000_000, 3600);
     let rec = recorded(&mut t);
     assert_eq!(query(&t, GRAFANA, 1).status, 200);
-    assert_eq!(rec.usage_reads(), 1, "an isolate's first check loads today's row");
+    assert_eq!(
+        rec.usage_reads(),
+        1,
+        "an isolate's first check loads today's row"
+    );
     for n in 2..20 {
         assert_eq!(query(&t, GRAFANA, n).status, 200);
     }
-    assert_eq!(rec.usage_reads(), 0, "later checks use what the meter knows");
+    assert_eq!(
+        rec.usage_reads(),
+        0,
+        "later checks use what the meter knows"
+    );
     t.native.clock.advance(DAY_MS);
     assert_eq!(query(&t, GRAFANA, 1).status, 200);
     assert_eq!(rec.usage_reads(), 1, "a new day's row, once");
@@ -241,23 +267,31 @@ fn the_check_reads_usage_daily_once_per_isolate_and_day() {
 #[test]
 fn isolates_share_the_count_through_the_meter_s_upserts() {
     // Every invocation flushes: what one isolate spent is persisted at once.
-    let mut t = app(40, 0);
+    let mut t = app(100, 0);
     let rec = recorded(&mut t);
     let a = Meter::new();
     t.meter = Some(a.clone());
-    assert_eq!(query(&t, GRAFANA, 1).status, 200);
+    let first = query(&t, GRAFANA, 30);
+    assert_eq!(first.status, 200);
+    let a_read = rows_read(&first);
+    assert!((30..100).contains(&a_read), "{a_read}");
 
-    // Another isolate starts from the stored row and spends the rest.
+    // Another isolate starts from the stored row and spends the rest: less
+    // than the share, which it would have read alone.
     t.meter = Some(Meter::new());
-    let (read, refused) = spend_until_refused(&t, 40);
-    assert_refusal(&refused);
-    assert!(read < 40, "the second isolate counted the first one's rows");
+    let (read, refused) = spend_until_refused(&t, 100);
+    assert_refusal(&t, &refused);
+    assert!(
+        a_read + read >= 100 && read < 100,
+        "the second isolate counted the first one's {a_read} rows: {read}"
+    );
 
     // The first isolate learns it from its next upsert's RETURNING, not a read.
     t.meter = Some(a);
-    let other = t.send(req(Method::Get, "/api/stats").with_header("authorization", &bearer(GRAFANA)));
+    let other =
+        t.send(req(Method::Get, "/api/stats").with_header("authorization", &bearer(GRAFANA)));
     assert_eq!(other.status, 200);
     rec.usage_reads();
-    assert_refusal(&query(&t, GRAFANA, 2));
+    assert_refusal(&t, &query(&t, GRAFANA, 2));
     assert_eq!(rec.usage_reads(), 0);
 }

@@ -69,8 +69,14 @@ mod tests {
     #[test]
     fn the_reset_is_the_next_utc_midnight() {
         // 2026-01-15T12:00:00Z and the day's first millisecond.
-        assert_eq!(iso_timestamp(reset_ms(1_768_478_400_000.0)), "2026-01-16T00:00:00.000Z");
-        assert_eq!(iso_timestamp(reset_ms(1_768_435_200_000.0)), "2026-01-16T00:00:00.000Z");
+        assert_eq!(
+            iso_timestamp(reset_ms(1_768_478_400_000.0)),
+            "2026-01-16T00:00:00.000Z"
+        );
+        assert_eq!(
+            iso_timestamp(reset_ms(1_768_435_200_000.0)),
+            "2026-01-16T00:00:00.000Z"
+        );
     }
 
     #[test]
@@ -78,7 +84,13 @@ mod tests {
         let e = refusal(3_500_100, 3_500_000, 1_768_478_400_000.0);
         assert_eq!(e.status, 429);
         assert_eq!(e.retry_after, Some(43_200));
-        assert!(e.message.contains("2026-01-16T00:00:00.000Z"), "{}", e.message);
-        assert!(e.hint.is_some_and(|h| h.contains("2026-01-16T00:00:00.000Z")));
+        assert!(
+            e.message.contains("2026-01-16T00:00:00.000Z"),
+            "{}",
+            e.message
+        );
+        assert!(e
+            .hint
+            .is_some_and(|h| h.contains("2026-01-16T00:00:00.000Z")));
     }
 }
