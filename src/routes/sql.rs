@@ -14,7 +14,6 @@ use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
 use crate::services::deadline::within;
 use crate::services::platform::Statement;
 use crate::services::schema::READABLE_TABLES;
-use crate::services::sql_budget;
 use crate::services::sql_cache::{generation, record_computed, seen_costly, worth_caching};
 use crate::services::sql_guard::{clamp_max_rows, guard, GuardConfig};
 use crate::services::sql_log::{record, QueryLog};
@@ -125,7 +124,7 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             }
         }
 
-        if let Err(e) = sql_budget::check(cx.platform(), cx.config()).await {
+        if let Err(e) = crate::services::sql_budget::check(cx.platform(), cx.config()).await {
             record(
                 cx,
                 &QueryLog {
@@ -172,7 +171,7 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
                 ));
             }
         };
-        sql_budget::spend(cx.platform(), result.meta.rows_read);
+        crate::services::sql_budget::spend(cx.platform(), result.meta.rows_read);
         let rows = result.rows.len();
         if rows as u64 > guarded.row_cap {
             let msg = format!("Too many rows returned: {rows}");
