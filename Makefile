@@ -45,6 +45,7 @@ bench: build-fast
 	@$(ENV) cargo build -p oura-sim
 	@$(ENV) cargo bench --bench middleware_stack
 	@$(ENV) cargo bench --bench sql_guard
+	@$(ENV) cargo bench --bench sql_budget
 	@$(ENV) cargo bench --bench ingest
 	@$(ENV) cargo bench --bench sql_throughput
 	@$(ENV) cargo bench --bench backfill
