@@ -40,6 +40,7 @@
 //! would kill the Worker isolate. Debug builds use several times more stack
 //! per nesting level than release builds.
 
+mod align;
 mod errors;
 mod lexer;
 mod limits;
@@ -152,6 +153,38 @@ mod tests {
             matches!(guard("SELECT 1", &[], &GuardConfig { max_rows: 0, ..CFG }),
             Ok(g) if g.row_cap == 1 && g.sql == "SELECT 1 LIMIT 2")
         );
+    }
+
+    #[test]
+    fn tokenizer_disagreements_are_refused() {
+        // Issue #13: sqlparser read `\'` inside x'…' as an escape, SQLite
+        // does not, so the checked tree had no FROM at all.
+        let cfg = GuardConfig {
+            max_rows: 10,
+            readable_tables: &["daily_summaries"],
+        };
+        for sql in [
+            "SELECT x'''\\' , user_id, access_token, refresh_token ' AS a --' FROM 'oura_oauth_tokens'",
+            "SELECT X'''\\' , 1 ' AS a --' FROM 'secret'",
+            "SELECT 0x1F FROM daily_summaries",
+        ] {
+            assert!(guard(sql, &[], &cfg).is_err(), "{sql}");
+        }
+        assert!(sql_of("SELECT day, :n, ?1 FROM daily_summaries WHERE day > ?").is_ok());
+    }
+
+    #[test]
+    fn single_quoted_names_are_names() {
+        for sql in [
+            "SELECT * FROM 'oura_oauth_tokens'",
+            "SELECT * FROM 'main'.'oura_oauth_tokens'",
+            "SELECT * FROM 'secret'",
+            "SELECT 1 IN 'secret'",
+            "SELECT * FROM daily_summaries JOIN 'secret' ON 1",
+        ] {
+            assert!(sql_of(sql).is_err(), "{sql}");
+        }
+        assert!(sql_of("SELECT * FROM 'daily_summaries'").is_ok());
     }
 
     #[test]
