@@ -1132,8 +1132,9 @@ fn mutation_run(iterations: usize, seed: u64) -> (usize, usize) {
 #[test]
 fn mutation_smoke() {
     big_stack(|| {
-        let (accepted, ran) = mutation_run(3_000, 0x5eed);
-        eprintln!("mutation smoke: 3000 mutants, {accepted} accepted, {ran} ran read-only");
+        let (accepted, ran) = mutation_run(5_000, 0x5eed);
+        eprintln!("mutation smoke: 5000 mutants, {accepted} accepted, {ran} ran, 0 escapes");
+        assert!(accepted > 100, "the mutants must exercise the oracle");
     });
 }
 
@@ -1150,6 +1151,6 @@ fn mutation_fuzz() {
         .unwrap_or(0x0ddba11);
     big_stack(move || {
         let (accepted, ran) = mutation_run(iterations, seed);
-        eprintln!("mutation fuzz: {iterations} mutants (seed {seed}), {accepted} accepted, {ran} ran read-only");
+        eprintln!("mutation fuzz: {iterations} mutants (seed {seed}), {accepted} accepted, {ran} ran, 0 escapes");
     });
 }
