@@ -260,7 +260,7 @@ impl Bounds<'_> {
             "Recursive CTE {name} needs its own LIMIT of at most {MAX_RECURSIVE_ROWS}, e.g. \
              WITH RECURSIVE {name}(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM {name} LIMIT 1000)"
         );
-        if !literal_limit(&cte.query).is_some_and(|n| n <= MAX_RECURSIVE_ROWS) {
+        if literal_limit(&cte.query).is_none_or(|n| n > MAX_RECURSIVE_ROWS) {
             return refuse(hint);
         }
         let mut terms = vec![cte.query.body.as_ref()];
