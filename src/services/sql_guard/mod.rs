@@ -11,17 +11,21 @@
 //!      keyword (INSERT, DELETE, PRAGMA, ATTACH, …) or forbidden name
 //!      (`sqlite_*`, `pragma_*`, `_cf_*`, OAuth tables, `d1_migrations`)
 //!      outside string literals, only `?`/`?NNN`/`:name` parameters, ASCII
-//!      outside quotes, parentheses ≤ 10 deep, ≤ 256 operators. This is
-//!      SQLite's view of the text, so a sqlparser tokenizer quirk cannot
-//!      smuggle anything past the AST checks;
+//!      outside quotes, parentheses ≤ 10 deep, ≤ 256 operators, on SQLite's
+//!      view of the text;
+//!    - [`align`]: sqlparser's tokens must equal SQLite's, boundary for
+//!      boundary and kind for kind, so the AST is of the statement SQLite
+//!      will run (issue #13);
 //!    - [`parse`]: sqlparser, SQLite dialect, recursion limit 48 (the
-//!      crate's stack protection does not build for wasm32);
+//!      crate's stack protection does not build for wasm32), fed the very
+//!      tokens that were compared;
 //!    - [`visitor`]: a `Statement::Query` whose bodies are SELECT / VALUES /
 //!      set operations / parenthesised queries, no INTO, locks or nested
 //!      statements; every relation (FROM, JOIN, `IN table`, in every nested
 //!      query) is a CTE in scope or a readable table (`main.` allowed);
 //!      table functions only `json_each`/`json_tree`; no dangerous
 //!      functions; no LIKE pattern literal starting with `%` (as the original);
+//!    - [`bounds`]: recursion and joins whose cost the guard can bound;
 //! 3. at most 5 UNION ALL terms: like the original, every `UNION ALL` in the
 //!    whole query counts (CTEs and subqueries too; plain UNION does not);
 //!    terms = count + 1;
