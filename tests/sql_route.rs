@@ -232,3 +232,32 @@ fn only_post_with_a_token() {
     assert_eq!(get.status, 405);
     assert_eq!(get.header("allow"), Some("POST"));
 }
+
+/// Issue #13 over the whole request path: the tokenizer-bypass family is
+/// refused with 400 and never returns the stored OAuth tokens.
+#[test]
+fn the_tokenizer_bypass_family_is_refused() {
+    let t = filled();
+    t.native
+        .db
+        .exec_script(
+            "INSERT OR REPLACE INTO oura_oauth_tokens (user_id, access_token, refresh_token, expires_at)
+             VALUES ('default', 'SECRET-access', 'SECRET-refresh', 0);",
+        )
+        .unwrap();
+    let family: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/sql_guard/tokenizer_bypass.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for case in &family {
+        let res = sql(&t, json!({"sql": case["sql"], "params": []}));
+        let text = String::from_utf8_lossy(&res.body);
+        assert_eq!(res.status, 400, "{}: {text}", case["name"]);
+        assert!(!text.contains("SECRET"), "{}: {text}", case["name"]);
+        assert!(body_json(&res)["error"].is_string(), "{}", case["name"]);
+    }
+}
