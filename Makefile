@@ -60,6 +60,7 @@ bench: build-fast
 	@$(ENV) cargo build -p oura-sim
 	@$(ENV) cargo bench --bench middleware_stack
 	@$(ENV) cargo bench --bench sql_guard
+	@$(ENV) cargo bench --bench sql_budget
 	@$(ENV) cargo bench --bench ingest
 	@$(ENV) cargo bench --bench sql_throughput
 	@$(ENV) cargo bench --bench backfill
@@ -67,9 +68,10 @@ bench: build-fast
 	@$(ENV) cargo bench --bench frugal
 	@$(ENV) cargo bench --bench simulated_day
 
-# Randomised mutations of the SQL guard corpus (not part of make test).
+# A million randomised mutations of the SQL guard corpus, each accepted one
+# run under the SQLite oracle (make test runs a bounded slice).
 fuzz: setup
-	@$(ENV) FUZZ_ITERS=60000 cargo test --release --test sql_guard -- --ignored
+	@$(ENV) FUZZ_ITERS=$${FUZZ_ITERS:-1000000} cargo test --release --test sql_guard -- --ignored --nocapture
 
 # D1 export to $(FILE) (default backups/oura-db-<time>.sql): the local
 # database in $(STATE), or the deployed one with REMOTE=1 (CONFIG=wrangler.deploy.toml).

@@ -3,7 +3,6 @@
 //! queries and the attacks. `cargo bench --bench sql_guard`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use oura_edge::services::schema::READABLE_TABLES;
 use oura_edge::services::sql_guard::{guard, GuardConfig};
 use serde_json::Value;
 use std::hint::black_box;
@@ -26,10 +25,7 @@ fn load(name: &str) -> Vec<(String, Vec<Value>)> {
 }
 
 fn bench(c: &mut Criterion) {
-    let cfg = GuardConfig {
-        max_rows: 50_000,
-        readable_tables: READABLE_TABLES,
-    };
+    let cfg = GuardConfig::for_schema(50_000);
     for (label, file) in [
         ("dashboard", "dashboard_queries.json"),
         ("accepted", "accepted.json"),

@@ -91,6 +91,8 @@ def field_defaults(p):
         defaults["min"] = p["min"]
     if "max" in p:
         defaults["max"] = p["max"]
+    if "no_value" in p:
+        defaults["noValue"] = p["no_value"]
     if "mappings" in p:
         defaults["mappings"] = [
             {
@@ -114,6 +116,10 @@ def field_defaults(p):
             "spanNulls": p.get("span_nulls", True),
             "axisPlacement": "auto",
         }
+        # Infinity returns no rows for a gap, so spanNulls alone has nothing to
+        # break on: insertNulls adds a null wherever points are further apart.
+        if "insert_nulls" in p:
+            custom["insertNulls"] = p["insert_nulls"]
         if p.get("stack"):
             custom["stacking"] = {"mode": "normal", "group": "A"}
         defaults["custom"] = custom
@@ -137,7 +143,27 @@ def overrides(p):
                 "properties": [{"id": "unit", "value": unit}],
             }
         )
+    for field, placement in p.get("field_axes", {}).items():
+        out.append(
+            {
+                "matcher": {"id": "byName", "options": field},
+                "properties": [{"id": "custom.axisPlacement", "value": placement}],
+            }
+        )
     return out
+
+
+def transformations(p):
+    """Tables keep the query's column order: Infinity's frame does not."""
+    if p["type"] != "table":
+        return []
+    order = {name: i for i, (name, _) in enumerate(p["columns"])}
+    return [
+        {
+            "id": "organize",
+            "options": {"indexByName": order, "excludeByName": {}, "renameByName": {}},
+        }
+    ]
 
 
 def options(p):
@@ -191,6 +217,8 @@ def panel(p, panel_id, pos):
         "fieldConfig": {"defaults": field_defaults(p), "overrides": overrides(p)},
         "options": options(p),
     }
+    if transformations(p):
+        out["transformations"] = transformations(p)
     if "description" in p:
         out["description"] = p["description"]
     if "interval" in p:

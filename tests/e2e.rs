@@ -329,6 +329,26 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
 }
 
 /// The usage meter under workerd: real D1 `meta`, the contract's fields.
+/// Issue #13 under the real runtime and D1: after OAuth stored real tokens,
+/// the tokenizer-bypass family is refused and never returns them.
+fn sql_guard_bypass_family_is_refused(w: &Wrangler) {
+    let ip = ("cf-connecting-ip", "198.51.100.42");
+    let family: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            local_runtime::root().join("tests/fixtures/sql_guard/tokenizer_bypass.json"),
+        )
+        .expect("bypass fixture"),
+    )
+    .expect("JSON");
+    for case in &family {
+        let r = w.sql(GRAFANA, case["sql"].as_str().unwrap_or(""), &[ip]);
+        let text = String::from_utf8_lossy(&r.body);
+        assert_eq!(r.status, 400, "{}: {text}", case["name"]);
+        assert!(r.json()["results"].is_null(), "{}: {text}", case["name"]);
+        assert!(!text.contains("refresh"), "{}: {text}", case["name"]);
+    }
+}
+
 fn usage_meter_counts_real_d1(w: &Wrangler) {
     let ip = ("cf-connecting-ip", "198.51.100.41");
     let r = w.send(
@@ -379,7 +399,7 @@ fn e2e_against_wrangler_dev() {
     .collect();
     vars.extend(sim.worker_vars());
     let w = Wrangler::start(&vars);
-    let checks: [Check; 7] = [
+    let checks: [Check; 8] = [
         (
             "health is rate limited per IP",
             health_is_rate_limited_per_ip,
@@ -393,6 +413,10 @@ fn e2e_against_wrangler_dev() {
         (
             "OAuth against the simulator, then a sync of every collection",
             oauth_then_sync_matches_the_simulator,
+        ),
+        (
+            "SQL guard: the tokenizer-bypass family is refused",
+            sql_guard_bypass_family_is_refused,
         ),
         (
             "/status renders styled in Chromium",

@@ -1,8 +1,12 @@
 //! Differential safety test for the `/api/sql` guard: every query the guard
-//! accepts is prepared and run on a real SQLite file with the original schema;
-//! it must be read-only by SQLite's own judgement (`stmt.readonly()`), leave
-//! the file byte-for-byte unchanged, never return a canary stored in a
-//! forbidden table, and respect the row cap. Every attack must be refused.
+//! accepts is prepared and run on a real SQLite file (the original's schema
+//! upgraded by our migrations). An oracle that parsing cannot fool decides:
+//! SQLite's own authorizer records every table, column and function the
+//! statement touches, and any read outside the readable set, any write and
+//! any refused function fails the test. The query must also be read-only by
+//! SQLite's judgement (`stmt.readonly()`), leave the file byte-for-byte
+//! unchanged, never return a canary stored in a forbidden table, and respect
+//! the row cap. Every attack must be refused.
 //!
 //! Corpus: tests/fixtures/sql_guard/{dashboard_queries,accepted,attacks}.json
 //! plus generated variants (trailing noise, case, LIMIT forms, forbidden
@@ -15,6 +19,7 @@ use oura_edge::services::sql_guard::{
     clamp_max_rows, guard, GuardConfig, GuardError, GuardedQuery, MAX_OPERATORS, MAX_PAREN_DEPTH,
     MAX_SQL_CHARS,
 };
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -30,10 +35,7 @@ const CAP: u64 = 100;
 const HR_ROWS: usize = 300;
 
 fn cfg() -> GuardConfig<'static> {
-    GuardConfig {
-        max_rows: CAP,
-        readable_tables: READABLE_TABLES,
-    }
+    GuardConfig::for_schema(CAP)
 }
 
 #[derive(Clone, Debug)]
@@ -83,12 +85,88 @@ struct Db {
     _dir: tempfile::TempDir,
     path: PathBuf,
     conn: Connection,
+    /// What SQLite's authorizer saw outside the readable set since the last
+    /// `take_escapes`.
+    escapes: Arc<Mutex<Vec<String>>>,
+    /// Root page → table name, for the b-tree half of the oracle.
+    roots: std::collections::HashMap<i64, String>,
+}
+
+impl Db {
+    fn take_escapes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.escapes.lock().unwrap())
+    }
+}
+
+/// Functions no accepted query may call, named independently of the guard's
+/// own lists so a gap there shows up here.
+const REFUSED_FUNCTIONS: &[&str] = &[
+    "load_extension",
+    "readfile",
+    "writefile",
+    "edit",
+    "fts3_tokenizer",
+    "randomblob",
+    "zeroblob",
+];
+
+fn readable(name: &str) -> bool {
+    READABLE_TABLES.iter().any(|t| t.eq_ignore_ascii_case(name))
+}
+
+/// The oracle: SQLite's view of one action, `None` when it is allowed.
+fn escape_of(ctx: &AuthContext<'_>) -> Option<String> {
+    let via_readable_view = ctx.accessor.is_some_and(readable);
+    // No database: a CTE or subquery result, not a stored table.
+    let transient = ctx.database_name.is_none();
+    match ctx.action {
+        AuthAction::Select | AuthAction::Recursive => None,
+        AuthAction::Read { table_name, .. }
+            if readable(table_name)
+                || via_readable_view
+                || transient
+                || ["json_each", "json_tree"]
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(table_name)) =>
+        {
+            None
+        }
+        AuthAction::Function { function_name } => {
+            let lower = function_name.to_ascii_lowercase();
+            let refused = REFUSED_FUNCTIONS.contains(&lower.as_str())
+                || lower.starts_with("sqlite_")
+                || lower.starts_with("pragma_");
+            refused.then(|| format!("function {function_name}"))
+        }
+        other => Some(format!(
+            "{other:?} (database {:?}, accessor {:?})",
+            ctx.database_name, ctx.accessor
+        )),
+    }
+}
+
+/// Our migrations from 0011 on, as they upgrade an original database.
+fn apply_our_migrations(conn: &Connection) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            name.ends_with(".sql") && name.as_str() >= "0011"
+        })
+        .collect();
+    files.sort();
+    for f in files {
+        conn.execute_batch(&std::fs::read_to_string(&f).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
 }
 
 fn seeded_db() -> Db {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("oura.db");
-    let conn = Connection::open(&path).unwrap();
+    let mut conn = Connection::open(&path).unwrap();
     // The original's schema (shared with the migration tests).
     let schema = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat/original-schema.sql"),
@@ -140,11 +218,70 @@ fn seeded_db() -> Db {
                 .unwrap();
         }
     }
+    apply_our_migrations(&conn);
+    conn.execute_batch(
+        "INSERT INTO usage_daily (day) VALUES ('2026-02-28');
+         INSERT INTO webhook_dead_letters (recorded_at, data_type, attempts, error, message)
+           VALUES ('2026-02-28', 'CANARY-dead', 1, 'e', 'm');",
+    )
+    .unwrap();
+    let roots = conn
+        .prepare("SELECT rootpage, tbl_name FROM sqlite_schema WHERE rootpage > 0")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .chain([(1, "sqlite_schema".to_string())])
+        .collect();
+    let escapes: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = escapes.clone();
+    conn.authorizer(Some(move |ctx: AuthContext<'_>| {
+        if let Some(e) = escape_of(&ctx) {
+            log.lock().unwrap().push(e);
+        }
+        Authorization::Allow
+    }))
+    .unwrap();
     Db {
         _dir: dir,
         path,
         conn,
+        escapes,
+        roots,
     }
+}
+/// The second half of the oracle: every b-tree the compiled program opens
+/// (`EXPLAIN`'s OpenRead/OpenWrite), mapped back to its table. It sees what
+/// the authorizer does not report, such as `count(*)` over a whole table.
+fn btree_escapes(db: &Db, sql: &str) -> Vec<String> {
+    let mut stmt = match db.conn.prepare(&format!("EXPLAIN {sql}")) {
+        Ok(s) => s,
+        Err(e) => return vec![format!("EXPLAIN failed: {e}")],
+    };
+    // raw_query: parameters stay unbound (NULL); EXPLAIN does not need them.
+    let mut rows = stmt.raw_query();
+    let mut ops: Vec<(String, i64, i64)> = Vec::new();
+    while let Some(r) = rows.next().unwrap() {
+        ops.push((r.get(1).unwrap(), r.get(3).unwrap(), r.get(4).unwrap()));
+    }
+    let mut out = Vec::new();
+    for (opcode, root, database) in ops {
+        match opcode.as_str() {
+            "OpenRead" | "ReopenIdx" => {}
+            "OpenWrite" => {
+                out.push(format!("OpenWrite of root page {root}"));
+                continue;
+            }
+            _ => continue,
+        }
+        let table = (database == 0).then(|| db.roots.get(&root)).flatten();
+        match table {
+            Some(t) if readable(t) => {}
+            Some(t) => out.push(format!("opens {t}")),
+            None => out.push(format!("opens root page {root} of database {database}")),
+        }
+    }
+    out
 }
 
 fn file_hash(path: &Path) -> Vec<u8> {
@@ -170,8 +307,17 @@ type Rows = Vec<Vec<SqlValue>>;
 /// SQLite itself refuses the SQL (prepare/bind/step error).
 fn run_checked(db: &Db, original: &str, g: &GuardedQuery) -> Result<Rows, String> {
     let before = file_hash(&db.path);
+    db.take_escapes();
     let result = (|| {
         let mut stmt = db.conn.prepare(&g.sql).map_err(|e| e.to_string())?;
+        let mut escapes = db.take_escapes();
+        escapes.extend(btree_escapes(db, &g.sql));
+        db.take_escapes();
+        assert!(
+            escapes.is_empty(),
+            "SQLite touched {escapes:?} for the accepted query {original:?} (ran as {:?})",
+            g.sql
+        );
         assert!(
             stmt.readonly(),
             "SQLite says this accepted query writes: {:?}",
@@ -420,10 +566,7 @@ fn all_dashboard_queries_are_accepted_and_run() {
             }
         }
         // The default cap too.
-        let default = GuardConfig {
-            max_rows: clamp_max_rows(None),
-            readable_tables: READABLE_TABLES,
-        };
+        let default = GuardConfig::for_schema(clamp_max_rows(None));
         for c in &queries {
             let g = guard(&c.sql, &[], &default).unwrap();
             assert_eq!(g.row_cap, 50_000);
@@ -650,7 +793,7 @@ fn row_cap_holds_for_every_limit_form() {
             (format!("SELECT * FROM ({hr})"), vec![], full),
             (format!("SELECT * FROM ({hr} LIMIT 1000)"), vec![], full),
             (
-                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 10000) SELECT x FROM c"
                     .to_string(),
                 vec![],
                 full,
@@ -682,6 +825,119 @@ fn row_cap_holds_for_every_limit_form() {
             vec!["bpm+1", "bpm  *  2"]
         );
     });
+}
+
+/// The issue #13 family: `x'…\'` read one way by sqlparser, another by
+/// SQLite. Each must be refused, and each must be a real attack: run as
+/// written, SQLite touches what the oracle forbids (or returns past the cap).
+#[test]
+fn tokenizer_bypass_family_is_refused() {
+    big_stack(|| {
+        let db = seeded_db();
+        let family = load("tokenizer_bypass.json");
+        assert!(family.len() >= 16);
+        for c in &family {
+            let e = refuse(c);
+            assert!(e.hint.is_some(), "{:?}", c.sql);
+            db.take_escapes();
+            let mut stmt = db
+                .conn
+                .prepare(&c.sql)
+                .unwrap_or_else(|e| panic!("not an attack, SQLite refuses it: {e}\n{}", c.sql));
+            let mut escapes = db.take_escapes();
+            escapes.extend(btree_escapes(&db, &c.sql));
+            let rows = stmt.query_map([], |_| Ok(())).unwrap().count();
+            assert!(
+                !escapes.is_empty() || rows as u64 > CAP + 1,
+                "not an attack: SQLite stays inside the readable set: {}",
+                c.sql
+            );
+        }
+    });
+}
+
+#[test]
+fn the_oracle_sees_what_sqlite_touches() {
+    let db = seeded_db();
+    for (sql, expect) in [
+        ("SELECT * FROM oura_oauth_tokens", "oura_oauth_tokens"),
+        (
+            "SELECT 1 WHERE 'x' IN (SELECT day FROM 'usage_daily')",
+            "usage_daily",
+        ),
+        ("SELECT randomblob(4)", "randomblob"),
+        ("SELECT sql FROM sqlite_master", "sqlite_master"),
+        ("SELECT count(*) FROM usage_daily", "usage_daily"),
+    ] {
+        db.take_escapes();
+        db.conn.prepare(sql).unwrap();
+        let mut seen = db.take_escapes();
+        seen.extend(btree_escapes(&db, sql));
+        let seen = seen.join(" ");
+        assert!(seen.contains(expect), "{sql}: {seen}");
+    }
+    // Readable views read their own tables: allowed.
+    let views = "SELECT * FROM session_series JOIN activity_met ON 0";
+    db.conn.prepare(views).unwrap();
+    let mut seen = db.take_escapes();
+    seen.extend(btree_escapes(&db, views));
+    assert_eq!(seen, Vec::<String>::new());
+}
+
+/// Cost bounds (issue #13): recursion and products the guard cannot bound
+/// are refused with a hint; the bounded forms run.
+#[test]
+fn unbounded_recursion_and_products_are_refused() {
+    big_stack(|| {
+        for (sql, hint) in [
+            ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c", "LIMIT"),
+            ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 3000000) SELECT count(*) FROM c", "at most 10000"),
+            ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT ?) SELECT count(*) FROM c", "LIMIT"),
+            ("WITH c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c, heart_rate_samples LIMIT 10) SELECT * FROM c", "may read only c"),
+            ("SELECT count(*) FROM heart_rate_samples a, heart_rate_samples b, heart_rate_samples c", "Comma joins"),
+            ("SELECT count(*) FROM heart_rate_samples a JOIN heart_rate_samples b ON a.bpm = b.bpm JOIN heart_rate_samples c ON c.bpm = b.bpm", "not on a key"),
+            ("SELECT count(*) FROM heart_rate_samples a CROSS JOIN heart_rate_samples b", "not on a key"),
+            ("SELECT day FROM daily_summaries NATURAL JOIN sleep_episodes", "not on a key"),
+            ("SELECT count(*) FROM sleep_episodes a JOIN sleep_episodes b ON a.day = b.day", "not on a key"),
+            ("SELECT count(*) FROM sleep_episodes a JOIN sleep_episodes b ON 1", "not on a key"),
+            ("WITH a AS (SELECT * FROM heart_rate_samples) SELECT count(*) FROM a JOIN a b ON a.bpm = b.bpm", "not on a key"),
+            ("SELECT count(*) FROM (SELECT * FROM heart_rate_samples) a JOIN heart_rate_samples b ON a.bpm = b.bpm", "not on a key"),
+        ] {
+            let e = refuse(&case(sql, vec![]));
+            assert_eq!(e.message, "Query is too complex", "{sql}");
+            let h = e.hint.unwrap_or_default();
+            assert!(h.contains(hint), "{sql}: {h}");
+        }
+        let db = seeded_db();
+        for sql in [
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 10000) SELECT count(*) FROM c",
+            "SELECT count(*) FROM heart_rate_samples a JOIN heart_rate_samples b ON a.timestamp = b.timestamp",
+            "SELECT ds.day FROM sleep_episodes se JOIN daily_summaries ds USING (day)",
+            "WITH d AS (SELECT day, readiness_score FROM daily_summaries) SELECT count(*) FROM sleep_episodes se JOIN d ON d.day = se.day",
+        ] {
+            let g = accept(&case(sql, vec![]));
+            run_checked(&db, sql, &g).unwrap();
+        }
+    });
+}
+
+#[test]
+fn unique_keys_are_keys_in_the_schema() {
+    let db = seeded_db();
+    for (table, column) in oura_edge::services::schema::UNIQUE_KEYS {
+        assert!(READABLE_TABLES.contains(table), "{table}");
+        let pk: Vec<String> = db
+            .conn
+            .prepare(&format!(
+                "SELECT name FROM pragma_table_info('{table}') WHERE pk > 0"
+            ))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(pk, vec![column.to_string()], "{table}");
+    }
 }
 
 // ---------------------------------------------------------- mutation runs
@@ -747,6 +1003,44 @@ const PIECES: &[&str] = &[
     "\u{a0}",
     "é",
     "\\",
+    // Tokenizer edges (issue #13): quotes of every kind, blobs, escapes,
+    // comments, unicode, strings in name position.
+    "x'",
+    "X''",
+    "x'''",
+    "x'00'",
+    "'\\'",
+    "\\'",
+    "''",
+    "\"\"",
+    "``",
+    "[']",
+    "['\"`]",
+    "/*/",
+    "*/*",
+    "/* /* */",
+    "-- '\n",
+    "\r",
+    "\t",
+    "\u{2028}",
+    "\u{feff}",
+    "𝕏",
+    "ß",
+    "N'",
+    "E'\\'",
+    "$$",
+    "0x",
+    "1e",
+    "1_0",
+    "'oura_oauth_tokens'",
+    " FROM 'oura_oauth_tokens'",
+    " FROM 'main'.'usage_daily'",
+    " IN 'oura_oauth_states'",
+    " JOIN 'webhook_dead_letters' ON 1",
+    "'sqlite_master'",
+    ", randomblob(9)",
+    "' AS a --'",
+    "x'''\\' , access_token ' AS a --' FROM 'oura_oauth_tokens'",
 ];
 
 fn mutate(rng: &mut Rng, corpus: &[Case]) -> Case {
@@ -838,8 +1132,9 @@ fn mutation_run(iterations: usize, seed: u64) -> (usize, usize) {
 #[test]
 fn mutation_smoke() {
     big_stack(|| {
-        let (accepted, ran) = mutation_run(3_000, 0x5eed);
-        eprintln!("mutation smoke: 3000 mutants, {accepted} accepted, {ran} ran read-only");
+        let (accepted, ran) = mutation_run(5_000, 0x5eed);
+        eprintln!("mutation smoke: 5000 mutants, {accepted} accepted, {ran} ran, 0 escapes");
+        assert!(accepted > 100, "the mutants must exercise the oracle");
     });
 }
 
@@ -856,6 +1151,6 @@ fn mutation_fuzz() {
         .unwrap_or(0x0ddba11);
     big_stack(move || {
         let (accepted, ran) = mutation_run(iterations, seed);
-        eprintln!("mutation fuzz: {iterations} mutants (seed {seed}), {accepted} accepted, {ran} ran read-only");
+        eprintln!("mutation fuzz: {iterations} mutants (seed {seed}), {accepted} accepted, {ran} ran, 0 escapes");
     });
 }

@@ -136,7 +136,7 @@ fn execution_errors_do_not_leak_database_text() {
 #[test]
 fn costly_results_are_cached_from_their_second_sighting_until_the_next_write() {
     let t = filled();
-    let costly = json!({"sql": "SELECT COUNT(*) AS n FROM heart_rate_samples a, (SELECT 1 UNION ALL SELECT 2) b"});
+    let costly = json!({"sql": "SELECT SUM(bpm) AS n FROM (SELECT bpm FROM heart_rate_samples UNION ALL SELECT bpm FROM heart_rate_samples)"});
     let first = sql(&t, costly.clone());
     assert_eq!(first.header("x-cache"), Some("MISS"));
     assert_eq!(
@@ -183,8 +183,8 @@ fn moving_time_ranges_cost_no_kv_operations() {
     for minute in 0..20 {
         let to = format!("2026-01-16T12:{minute:02}:00.000Z");
         let body = json!({"sql": format!(
-            "SELECT COUNT(*) AS n, '{to}' AS until FROM heart_rate_samples a, \
-             (SELECT 1 UNION ALL SELECT 2) b"
+            "SELECT COUNT(*) AS n, '{to}' AS until FROM \
+             (SELECT bpm FROM heart_rate_samples UNION ALL SELECT bpm FROM heart_rate_samples)"
         )});
         let res = sql(&t, body);
         assert_eq!(res.status, 200);
@@ -231,4 +231,33 @@ fn only_post_with_a_token() {
     let get = t.send(req(Method::Get, "/api/sql").with_header("authorization", &bearer(GRAFANA)));
     assert_eq!(get.status, 405);
     assert_eq!(get.header("allow"), Some("POST"));
+}
+
+/// Issue #13 over the whole request path: the tokenizer-bypass family is
+/// refused with 400 and never returns the stored OAuth tokens.
+#[test]
+fn the_tokenizer_bypass_family_is_refused() {
+    let t = filled();
+    t.native
+        .db
+        .exec_script(
+            "INSERT OR REPLACE INTO oura_oauth_tokens (user_id, access_token, refresh_token, expires_at)
+             VALUES ('default', 'SECRET-access', 'SECRET-refresh', 0);",
+        )
+        .unwrap();
+    let family: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/sql_guard/tokenizer_bypass.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for case in &family {
+        let res = sql(&t, json!({"sql": case["sql"], "params": []}));
+        let text = String::from_utf8_lossy(&res.body);
+        assert_eq!(res.status, 400, "{}: {text}", case["name"]);
+        assert!(!text.contains("SECRET"), "{}: {text}", case["name"]);
+        assert!(body_json(&res)["error"].is_string(), "{}", case["name"]);
+    }
 }

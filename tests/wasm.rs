@@ -1,6 +1,7 @@
 //! The logic that must behave the same in wasm32 as on the host, run under
 //! Node by wasm-bindgen-test-runner (`make test` runs it): token checks,
-//! JWT encoding, time formatting, request parsing, error rendering.
+//! JWT encoding, time formatting, request parsing, error rendering, the SQL
+//! guard.
 #![cfg(target_arch = "wasm32")]
 
 use oura_edge::router::{percent_decode, ApiError, Method, Req, Role};
@@ -64,4 +65,27 @@ fn timestamps_format_in_utc() {
         oura_edge::services::time::iso_timestamp(1_768_478_400_000.0),
         "2026-01-15T12:00:00.000Z"
     );
+}
+
+/// The SQL guard decides the same in wasm32: the tokenizer-bypass family is
+/// refused (issue #13), a bounded dashboard-style join and recursion pass.
+#[wasm_bindgen_test]
+fn sql_guard_decides_as_on_the_host() {
+    use oura_edge::services::sql_guard::{guard, GuardConfig};
+    let cfg = GuardConfig::for_schema(100);
+    let family: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("fixtures/sql_guard/tokenizer_bypass.json"))
+            .unwrap_or_default();
+    assert!(family.len() >= 16);
+    for case in &family {
+        let sql = case["sql"].as_str().unwrap_or_default();
+        assert!(guard(sql, &[], &cfg).is_err(), "{sql}");
+    }
+    for sql in [
+        "SELECT ds.day, se.id FROM daily_summaries ds JOIN sleep_episodes se ON se.day = ds.day",
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c LIMIT 50) SELECT n FROM c",
+        "SELECT 'é' AS e, :n AS p, 0x10 AS h FROM daily_summaries",
+    ] {
+        assert!(guard(sql, &[], &cfg).is_ok(), "{sql}");
+    }
 }

@@ -59,7 +59,9 @@ ACTIVITY = [
     series(
         "Activity MET",
         f"SELECT {bucket('timestamp', 60)} AS time, ROUND(AVG(met), 2) AS met FROM activity_met"
-        f" WHERE {SHORT_RANGE} AND {days()} AND {instants()} GROUP BY 1"
+        # A daily_activity document's MET starts at 04:00 local time of its day,
+        # so the early hours of a range sit in the previous day's document.
+        f" WHERE {SHORT_RANGE} AND {days_near()} AND {instants()} GROUP BY 1"
         f" UNION ALL SELECT day || 'T12:00:00Z' AS time, activity_average_met_minutes AS met"
         f" FROM daily_summaries WHERE NOT {SHORT_RANGE} AND {days()} AND activity_average_met_minutes IS NOT NULL"
         " ORDER BY 1",
@@ -96,7 +98,7 @@ WORKOUT = [
         " GROUP BY week ORDER BY week",
         "week",
         [("week", S), ("hours", N)],
-        "h",
+        HOURS_UNIT,
         w=8,
     ),
     pie(
@@ -110,7 +112,7 @@ WORKOUT = [
     stat(
         "Workout Hours",
         f"SELECT ROUND(COALESCE(SUM({HOURS}), 0), 1) AS value FROM activity_logs WHERE {WORKOUTS}",
-        "h",
+        HOURS_UNIT,
         w=4,
     ),
     stat(
@@ -172,6 +174,8 @@ SESSION = [
         cols("bpm", "hrv"),
         w=24,
         span_nulls=False,
+        # Samples are 5 s apart within a session; sessions are separate events.
+        insert_nulls=15 * MINUTE_MS,
         field_units={"bpm": "bpm", "hrv": "ms"},
         description="5-second samples from meditation and breathing sessions, unrolled from the raw session"
         " documents (the session_series view).",

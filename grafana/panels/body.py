@@ -88,6 +88,8 @@ HEART_RATE = [
         "bpm",
         w=24,
         span_nulls=False,
+        # Beyond three days one point a day: a missing day breaks the line.
+        insert_nulls=36 * HOUR_MS,
         description="Every sample Oura recorded, averaged per panel interval (at least 5 minutes), when the"
         " range is three days or less; beyond, the daily minimum, average and maximum (heart_rate_daily).",
     ),

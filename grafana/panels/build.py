@@ -137,21 +137,36 @@ def table(title, sql, columns, **kw):
     return p
 
 
+# Lags of an empty table are NULL, shown as NO_DATA_YET (a sentinel such as
+# 9999 days would read as 27 years).
 def lag_days(table_name, column):
     return (
-        f"SELECT COALESCE(CAST(julianday('now') - julianday(MAX({column})) AS INTEGER), 9999)"
+        f"SELECT CAST(julianday('now') - julianday(MAX({column})) AS INTEGER)"
         f" AS value FROM {table_name}"
     )
 
 
 def lag_hours(table_name, column="timestamp"):
     return (
-        f"SELECT COALESCE(ROUND((julianday('now') - julianday(MAX({column}))) * 24, 1), 9999)"
+        f"SELECT ROUND((julianday('now') - julianday(MAX({column}))) * 24, 1)"
         f" AS value FROM {table_name}"
     )
 
 
+NO_DATA_YET = "none stored"
+
+
+def lag_stat(title, sql, unit, **kw):
+    return stat(title, sql, unit, no_value=NO_DATA_YET, **kw)
+
+
 LONG_SLEEP = "type = 'long_sleep'"
+# Naps: Oura's short sleeps; `rest` (rest mode) and `deleted` periods are not sleep.
+NAPS = "type IN ('sleep', 'late_nap')"
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+# Hours as hours: Grafana's "h" unit turns 24 h and more into days.
+HOURS_UNIT = "suffix: h"
 ASLEEP = "(deep_duration + rem_duration + light_duration)"
 RESILIENCE_LEVEL = (
     "CASE resilience_level WHEN 'limited' THEN 1 WHEN 'adequate' THEN 2 WHEN 'solid' THEN 3"

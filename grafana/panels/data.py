@@ -52,8 +52,8 @@ INGESTION = [
         "short",
         h=9,
     ),
-    stat("Daily Summary Lag", lag_days("daily_summaries", "day"), "d", thresholds=LAG, color_mode="thresholds", w=4),
-    stat(
+    lag_stat("Daily Summary Lag", lag_days("daily_summaries", "day"), "d", thresholds=LAG, color_mode="thresholds", w=4),
+    lag_stat(
         "Sleep Lag",
         lag_days("sleep_episodes", "day"),
         "d",
@@ -61,7 +61,7 @@ INGESTION = [
         color_mode="thresholds",
         w=4,
     ),
-    stat(
+    lag_stat(
         "Heart Rate Lag",
         lag_hours("heart_rate_samples"),
         "h",
@@ -69,7 +69,7 @@ INGESTION = [
         color_mode="thresholds",
         w=4,
     ),
-    stat(
+    lag_stat(
         "Battery Lag",
         lag_hours("ring_battery_levels"),
         "h",
@@ -77,7 +77,7 @@ INGESTION = [
         color_mode="thresholds",
         w=4,
     ),
-    stat("Tag Lag", lag_days("enhanced_tags", "start_day"), "d", w=4),
+    lag_stat("Tag Lag", lag_days("enhanced_tags", "start_day"), "d", w=4),
     stat(
         "DB Growth",
         None,

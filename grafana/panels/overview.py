@@ -12,8 +12,8 @@ SNAPSHOT = [
         "h",
         decimals=1,
     ),
-    stat("Resting HR", latest("heart_rate_lowest", "sleep_episodes"), "bpm"),
-    stat("HRV", latest("hrv_avg", "sleep_episodes"), "ms"),
+    stat("Resting HR", latest("heart_rate_lowest", "sleep_episodes", LONG_SLEEP), "bpm"),
+    stat("HRV", latest("hrv_avg", "sleep_episodes", LONG_SLEEP), "ms"),
     stat(
         "High Stress",
         latest("COALESCE(stress_high_seconds, stress_index)", value="COALESCE(stress_high_seconds, stress_index) / 60.0"),
@@ -37,7 +37,8 @@ SNAPSHOT = [
     stat(
         "DB Size",
         None,
-        "decmbytes",
+        # file_size_mb is bytes / 2^20: Grafana's mebibytes, not decimal megabytes.
+        "mbytes",
         get=DB_INFO,
         columns=[("file_size_mb", N)],
         thresholds=[(250, "yellow"), (450, "red")],
@@ -124,9 +125,13 @@ SCORES += [
         " SELECT CASE WHEN sleep_h < 6 THEN '<6h' WHEN sleep_h < 7 THEN '6-7h'"
         " WHEN sleep_h < 8 THEN '7-8h' ELSE '8h+' END AS bucket,"
         " ROUND(AVG(readiness), 1) AS avg_readiness, COUNT(*) AS nights"
-        " FROM joined GROUP BY bucket ORDER BY bucket",
+        # By duration, not by label: '<6h' sorts after '8h+' as text.
+        " FROM joined GROUP BY bucket ORDER BY MIN(sleep_h)",
         "bucket",
         [("bucket", S), ("avg_readiness", N), ("nights", N)],
+        # A count and a 0-100 score: the count gets its own axis on the right.
+        field_axes={"nights": "right"},
+        field_units={"nights": "short"},
     ),
 ]
 

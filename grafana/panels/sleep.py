@@ -37,7 +37,7 @@ SLEEP = [
     ),
     stat(
         "Naps",
-        f"SELECT COUNT(*) AS value FROM sleep_episodes WHERE type <> 'long_sleep' AND {days()}",
+        f"SELECT COUNT(*) AS value FROM sleep_episodes WHERE {NAPS} AND {days()}",
         "short",
         w=4,
         description="Sleep periods other than the main night (type sleep or late_nap).",
@@ -144,6 +144,8 @@ NIGHTLY = [
         unit,
         w=24,
         span_nulls=False,
+        # Nights are 12 h or more apart; buckets within one are at most a few hours.
+        insert_nulls=6 * HOUR_MS,
         description=f"The 5-minute {label.lower()} Oura records during sleep (document_series '{key}'),"
         " averaged per panel interval on long ranges.",
     )

@@ -13,7 +13,6 @@
 use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
 use crate::services::deadline::within;
 use crate::services::platform::Statement;
-use crate::services::schema::READABLE_TABLES;
 use crate::services::sql_cache::{generation, record_computed, seen_costly, worth_caching};
 use crate::services::sql_guard::{clamp_max_rows, guard, GuardConfig};
 use crate::services::sql_log::{record, QueryLog};
@@ -73,10 +72,7 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             return Err(ApiError::bad_request("SQL query is required"));
         }
         let max_rows = clamp_max_rows(cx.config().get("MAX_QUERY_ROWS"));
-        let config = GuardConfig {
-            max_rows,
-            readable_tables: READABLE_TABLES,
-        };
+        let config = GuardConfig::for_schema(max_rows);
         let guarded = match guard(&sql, &params, &config) {
             Ok(g) => g,
             Err(e) => {
@@ -124,6 +120,18 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             }
         }
 
+        if let Err(e) = crate::services::sql_budget::check(cx.platform(), cx.config()).await {
+            record(
+                cx,
+                &QueryLog {
+                    sql: &sql,
+                    ms: elapsed(cx),
+                    rows: Some(0),
+                    error: Some("daily read share used"),
+                },
+            );
+            return Err(e);
+        }
         let stmt = Statement::new(guarded.sql.clone(), guarded.params.clone());
         let timeout = timeout_ms(cx.config().get("QUERY_TIMEOUT_MS"));
         let db = cx.platform().db.clone();
@@ -159,6 +167,7 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
                 ));
             }
         };
+        crate::services::sql_budget::spend(cx.platform(), result.meta.rows_read);
         let rows = result.rows.len();
         if rows as u64 > guarded.row_cap {
             let msg = format!("Too many rows returned: {rows}");

@@ -41,6 +41,7 @@ pub const NAMES: &[&str] = &[
     "USAGE_QUOTA_KV_LISTS",
     "USAGE_QUOTA_REQUESTS",
     "USAGE_QUOTA_ANALYTICS_POINTS",
+    "SQL_READ_SHARE_PERCENT",
 ];
 
 /// Values used when a setting is not configured (decisions.md, spec §2.1).
@@ -58,6 +59,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("MAX_QUERY_ROWS", "50000"),
     ("QUERY_TIMEOUT_MS", "7000"),
     ("LOG_SQL_PREVIEW", "true"),
+    ("SQL_READ_SHARE_PERCENT", "70"),
 ];
 
 /// Cloudflare Access settings; present only when both values are set.

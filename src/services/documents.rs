@@ -5,7 +5,7 @@
 //! began later saw the same version or a newer one. Raw and typed rows of a
 //! document go in one atomic batch, and D1 itself refuses the raw row when
 //! a later-begun fetch is already stored, or the document was deleted after
-//! this fetch began (triggers in migrations/0018_document_order.sql), which
+//! this fetch began (triggers in migrations/0019_document_order.sql), which
 //! aborts the whole batch. The stale documents are then looked up, dropped,
 //! and the rest written again.
 

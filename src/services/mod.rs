@@ -13,6 +13,7 @@ pub mod oura;
 pub mod pipeline;
 pub mod platform;
 pub mod schema;
+pub mod sql_budget;
 pub mod sql_cache;
 pub mod sql_guard;
 pub mod sql_log;

@@ -2,6 +2,23 @@
 
 /// Tables Grafana (`/api/sql`) and the read routes may read. The OAuth
 /// tables, `d1_migrations`, `sqlite_*` and `_cf_*` are deliberately absent.
+/// `(table, column)`: readable tables whose column alone is unique (a
+/// single-column primary key). The SQL guard lets a join multiply rows only
+/// through such a key; `tests/sql_guard.rs` checks the list against the schema.
+pub const UNIQUE_KEYS: &[(&str, &str)] = &[
+    ("daily_summaries", "day"),
+    ("heart_rate_samples", "timestamp"),
+    ("sleep_episodes", "id"),
+    ("activity_logs", "id"),
+    ("enhanced_tags", "id"),
+    ("rest_mode_periods", "id"),
+    ("table_stats", "resource"),
+    ("ring_battery_levels", "timestamp"),
+    ("ring_configurations", "id"),
+    ("personal_info", "id"),
+    ("tags", "id"),
+];
+
 pub const READABLE_TABLES: &[&str] = &[
     // The original's tables (kept so its dashboards keep working).
     "daily_summaries",

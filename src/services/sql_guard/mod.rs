@@ -11,17 +11,21 @@
 //!      keyword (INSERT, DELETE, PRAGMA, ATTACH, …) or forbidden name
 //!      (`sqlite_*`, `pragma_*`, `_cf_*`, OAuth tables, `d1_migrations`)
 //!      outside string literals, only `?`/`?NNN`/`:name` parameters, ASCII
-//!      outside quotes, parentheses ≤ 10 deep, ≤ 256 operators. This is
-//!      SQLite's view of the text, so a sqlparser tokenizer quirk cannot
-//!      smuggle anything past the AST checks;
+//!      outside quotes, parentheses ≤ 10 deep, ≤ 256 operators, on SQLite's
+//!      view of the text;
+//!    - [`align`]: sqlparser's tokens must equal SQLite's, boundary for
+//!      boundary and kind for kind, so the AST is of the statement SQLite
+//!      will run (issue #13);
 //!    - [`parse`]: sqlparser, SQLite dialect, recursion limit 48 (the
-//!      crate's stack protection does not build for wasm32);
+//!      crate's stack protection does not build for wasm32), fed the very
+//!      tokens that were compared;
 //!    - [`visitor`]: a `Statement::Query` whose bodies are SELECT / VALUES /
 //!      set operations / parenthesised queries, no INTO, locks or nested
 //!      statements; every relation (FROM, JOIN, `IN table`, in every nested
 //!      query) is a CTE in scope or a readable table (`main.` allowed);
 //!      table functions only `json_each`/`json_tree`; no dangerous
 //!      functions; no LIKE pattern literal starting with `%` (as the original);
+//!    - [`bounds`]: recursion and joins whose cost the guard can bound;
 //! 3. at most 5 UNION ALL terms: like the original, every `UNION ALL` in the
 //!    whole query counts (CTEs and subqueries too; plain UNION does not);
 //!    terms = count + 1;
@@ -40,6 +44,8 @@
 //! would kill the Worker isolate. Debug builds use several times more stack
 //! per nesting level than release builds.
 
+mod align;
+mod bounds;
 mod errors;
 mod lexer;
 mod limits;
@@ -49,6 +55,7 @@ mod precheck;
 mod row_cap;
 mod visitor;
 
+pub use bounds::MAX_RECURSIVE_ROWS;
 pub use errors::GuardError;
 pub use limits::{
     clamp_max_rows, DEFAULT_MAX_ROWS, MAX_OPERATORS, MAX_PARAMS, MAX_PAREN_DEPTH, MAX_ROWS_CEILING,
@@ -58,12 +65,25 @@ pub use limits::{
 use serde_json::Value;
 use sqlparser::ast::Statement;
 
-/// What the app allows: the row cap and the tables `/api/sql` may read
-/// (`crate::services::schema::READABLE_TABLES`).
+/// What the app allows: the row cap, the tables `/api/sql` may read
+/// (`crate::services::schema::READABLE_TABLES`) and their single-column keys
+/// (`UNIQUE_KEYS`), the only columns a join may multiply rows through.
 #[derive(Debug, Clone, Copy)]
 pub struct GuardConfig<'a> {
     pub max_rows: u64,
     pub readable_tables: &'a [&'a str],
+    pub unique_keys: &'a [(&'a str, &'a str)],
+}
+
+impl GuardConfig<'static> {
+    /// The app's schema with a row cap.
+    pub fn for_schema(max_rows: u64) -> Self {
+        GuardConfig {
+            max_rows,
+            readable_tables: crate::services::schema::READABLE_TABLES,
+            unique_keys: crate::services::schema::UNIQUE_KEYS,
+        }
+    }
 }
 
 /// An accepted query, ready to prepare and bind.
@@ -87,6 +107,7 @@ pub fn guard(sql: &str, params: &[Value], cfg: &GuardConfig) -> Result<GuardedQu
     let code = sql.get(..code_len).unwrap_or(sql);
     let statement = parse::parse_one(code)?;
     let union_all = visitor::check(&statement, cfg.readable_tables)?;
+    bounds::check(&statement, cfg.unique_keys)?;
     let Statement::Query(query) = &statement else {
         return Err(GuardError::not_read_only(
             "Only SELECT, WITH … SELECT and VALUES queries are allowed",
@@ -112,6 +133,7 @@ mod tests {
     const CFG: GuardConfig = GuardConfig {
         max_rows: 10,
         readable_tables: &["daily_summaries"],
+        unique_keys: &[("daily_summaries", "day")],
     };
 
     fn sql_of(sql: &str) -> Result<String, String> {
@@ -152,6 +174,35 @@ mod tests {
             matches!(guard("SELECT 1", &[], &GuardConfig { max_rows: 0, ..CFG }),
             Ok(g) if g.row_cap == 1 && g.sql == "SELECT 1 LIMIT 2")
         );
+    }
+
+    #[test]
+    fn tokenizer_disagreements_are_refused() {
+        // Issue #13: sqlparser read `\'` inside x'…' as an escape, SQLite
+        // does not, so the checked tree had no FROM at all.
+        for sql in [
+            "SELECT x'''\\' , user_id, access_token, refresh_token ' AS a --' FROM 'oura_oauth_tokens'",
+            "SELECT X'''\\' , 1 ' AS a --' FROM 'secret'",
+        ] {
+            assert!(guard(sql, &[], &CFG).is_err(), "{sql}");
+        }
+        assert!(sql_of("SELECT day, :n, ?1 FROM daily_summaries WHERE day > ?").is_ok());
+        // A hex integer is a blob to sqlparser, a number to SQLite: a value either way.
+        assert!(sql_of("SELECT 0x1F, x'00' FROM daily_summaries").is_ok());
+    }
+
+    #[test]
+    fn single_quoted_names_are_names() {
+        for sql in [
+            "SELECT * FROM 'oura_oauth_tokens'",
+            "SELECT * FROM 'main'.'oura_oauth_tokens'",
+            "SELECT * FROM 'secret'",
+            "SELECT 1 IN 'secret'",
+            "SELECT * FROM daily_summaries JOIN 'secret' ON 1",
+        ] {
+            assert!(sql_of(sql).is_err(), "{sql}");
+        }
+        assert!(sql_of("SELECT * FROM 'daily_summaries'").is_ok());
     }
 
     #[test]

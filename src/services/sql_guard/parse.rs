@@ -1,21 +1,31 @@
 //! sqlparser with SQLite's dialect, a recursion limit (the crate's stack
-//! protection is off on wasm32) and errors short enough for a panel.
+//! protection is off on wasm32) and errors short enough for a panel. The
+//! parser reads the very tokens that [`align`](super::align) compared with
+//! SQLite's.
 
+use super::align::same_tokens;
 use super::errors::GuardError;
+use super::lexer;
 use super::limits::PARSER_RECURSION_LIMIT;
 use sqlparser::ast::Statement;
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Tokenizer;
 
 const MAX_REASON_CHARS: usize = 160;
 
 /// Parses `sql` (already stripped of a trailing `;`) into exactly one statement.
 pub(crate) fn parse_one(sql: &str) -> Result<Statement, GuardError> {
     let dialect = SQLiteDialect {};
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| GuardError::unparsable(&shorten(&e.to_string())))?;
+    let sqlite = lexer::tokenize(sql).map_err(|_| GuardError::unparsable("Unreadable text"))?;
+    same_tokens(sql, &sqlite, &tokens)?;
     let statements = Parser::new(&dialect)
         .with_recursion_limit(PARSER_RECURSION_LIMIT)
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_statements())
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
         .map_err(|e| match e {
             ParserError::RecursionLimitExceeded => GuardError::too_complex(
                 "The query nests expressions or subqueries too deeply".to_string(),

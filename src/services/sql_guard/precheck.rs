@@ -1,8 +1,8 @@
 //! Checks on SQLite's view of the tokens, before sqlparser sees the text:
 //! one statement, a read-only first keyword, no write keywords or forbidden
-//! names outside literals, bounded nesting. They duplicate some AST checks on
-//! purpose: if sqlparser ever tokenizes differently from SQLite, SQLite's view
-//! is still checked.
+//! names outside literals, bounded nesting. Some repeat AST checks on purpose
+//! (defence in depth); that the AST matches these tokens at all is
+//! `align`'s job.
 
 use super::errors::GuardError;
 use super::lexer::{tokenize, Kind, LexError, Token};

@@ -23,10 +23,13 @@ pub struct Usage {
     /// Invocations: fetch requests, cron runs, queue batches, workflow runs.
     pub requests: u64,
     pub analytics_points: u64,
+    /// The part of `d1_rows_read` that `/api/sql` queries read: its share
+    /// of the daily read quota is enforced on this (`services::sql_budget`).
+    pub sql_rows_read: u64,
 }
 
 /// Every field name, in contract order.
-pub const FIELDS: [&str; 10] = [
+pub const FIELDS: [&str; 11] = [
     "d1_rows_read",
     "d1_rows_written",
     "d1_queries",
@@ -37,6 +40,7 @@ pub const FIELDS: [&str; 10] = [
     "kv_lists",
     "requests",
     "analytics_points",
+    "sql_rows_read",
 ];
 
 /// The one field that is a maximum, not a sum.
@@ -44,7 +48,7 @@ pub const MAX_FIELD: &str = "d1_max_queries_per_invocation";
 
 impl Usage {
     /// Values in `FIELDS` order.
-    pub fn values(&self) -> [u64; 10] {
+    pub fn values(&self) -> [u64; 11] {
         [
             self.d1_rows_read,
             self.d1_rows_written,
@@ -56,11 +60,12 @@ impl Usage {
             self.kv_lists,
             self.requests,
             self.analytics_points,
+            self.sql_rows_read,
         ]
     }
 
-    pub fn from_values(v: [u64; 10]) -> Usage {
-        let [d1_rows_read, d1_rows_written, d1_queries, d1_max_queries_per_invocation, kv_reads, kv_writes, kv_deletes, kv_lists, requests, analytics_points] =
+    pub fn from_values(v: [u64; 11]) -> Usage {
+        let [d1_rows_read, d1_rows_written, d1_queries, d1_max_queries_per_invocation, kv_reads, kv_writes, kv_deletes, kv_lists, requests, analytics_points, sql_rows_read] =
             v;
         Usage {
             d1_rows_read,
@@ -73,6 +78,7 @@ impl Usage {
             kv_lists,
             requests,
             analytics_points,
+            sql_rows_read,
         }
     }
 
@@ -89,6 +95,16 @@ impl Usage {
         *self = Usage::from_values(out);
     }
 
+    /// The larger of each field: stored totals only grow within a day, so
+    /// of two snapshots of one day's row the larger is the later.
+    pub fn max_with(&mut self, other: &Usage) {
+        let mut out = self.values();
+        for (slot, other) in out.iter_mut().zip(other.values()) {
+            *slot = (*slot).max(other);
+        }
+        *self = Usage::from_values(out);
+    }
+
     pub fn is_empty(&self) -> bool {
         *self == Usage::default()
     }
@@ -96,7 +112,7 @@ impl Usage {
     /// The `usage_daily` row (or any object with these fields); absent or
     /// non-integer fields read as 0.
     pub fn from_row(row: &Map<String, Value>) -> Usage {
-        let mut v = [0u64; 10];
+        let mut v = [0u64; 11];
         for (slot, name) in v.iter_mut().zip(FIELDS) {
             *slot = row.get(name).and_then(Value::as_u64).unwrap_or(0);
         }
@@ -140,7 +156,7 @@ mod tests {
 
     #[test]
     fn json_round_trips_through_a_row() {
-        let u = Usage::from_values([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        let u = Usage::from_values([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
         let json = u.to_json();
         let row = json.as_object().cloned().unwrap_or_default();
         assert_eq!(Usage::from_row(&row), u);

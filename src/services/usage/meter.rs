@@ -34,6 +34,9 @@ pub struct Meter {
     /// Set when a batch failed only because of the appended usage upsert
     /// (e.g. migration 0017 not applied yet): later flushes go alone.
     append_broken: Cell<bool>,
+    /// The latest day's persisted row as this isolate last saw it: each
+    /// upsert returns it, so per-request checks need no D1 read.
+    stored: RefCell<Option<(String, Usage)>>,
 }
 
 impl Meter {
@@ -44,6 +47,34 @@ impl Meter {
     /// This isolate's unflushed counts for `day`.
     pub fn pending(&self, day: &str) -> Usage {
         self.pending.borrow().get(day).copied().unwrap_or_default()
+    }
+
+    /// `day`'s persisted row as last seen, if this isolate has seen it.
+    pub fn stored(&self, day: &str) -> Option<Usage> {
+        match &*self.stored.borrow() {
+            Some((d, u)) if d == day => Some(*u),
+            _ => None,
+        }
+    }
+
+    /// Keeps a persisted row seen for `day`; an earlier day's is dropped.
+    pub fn remember(&self, day: &str, seen: &Usage) {
+        let mut stored = self.stored.borrow_mut();
+        match &mut *stored {
+            // Reads and upserts may finish out of order: keep the larger.
+            Some((d, u)) if d == day => u.max_with(seen),
+            Some((d, _)) if d.as_str() > day => {}
+            _ => *stored = Some((day.to_string(), *seen)),
+        }
+    }
+
+    /// Keeps the rows the meter's upserts returned.
+    fn remember_returned(&self, results: &[QueryResult]) {
+        for row in results.iter().flat_map(|r| &r.rows) {
+            if let Some(day) = row.get("day").and_then(|d| d.as_str()) {
+                self.remember(day, &Usage::from_row(row));
+            }
+        }
     }
 
     fn add(&self, day: String, f: impl FnOnce(&mut Usage)) {
@@ -107,6 +138,11 @@ impl Invocation {
         });
     }
 
+    /// Rows an `/api/sql` query read (also counted in `d1_rows_read`).
+    pub fn count_sql_rows_read(&self, rows: u64) {
+        self.count(|u| u.sql_rows_read += rows);
+    }
+
     /// What this invocation has used so far.
     pub fn used(&self) -> Usage {
         *self.own.borrow()
@@ -157,7 +193,10 @@ impl Invocation {
         }
         self.flushed.set(true);
         match db.batch(&stmts).await {
-            Ok(_) => self.flushed_now(),
+            Ok(results) => {
+                self.meter.remember_returned(&results);
+                self.flushed_now();
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "usage: persisting the meter failed; kept for later");
                 self.meter.restore(taken);
@@ -266,6 +305,9 @@ impl Db for MeteredDb {
             match self.inner.batch(&all).await {
                 Ok(mut results) => {
                     self.inv.count_meta(&results);
+                    self.inv
+                        .meter
+                        .remember_returned(results.get(stmts.len()..).unwrap_or(&[]));
                     self.inv.flushed_now();
                     results.truncate(stmts.len());
                     Ok(results)

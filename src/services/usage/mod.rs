@@ -10,7 +10,10 @@ mod store;
 
 pub use counts::{Usage, FIELDS};
 pub use meter::{day_of, metered, step_scope, Invocation, Meter};
-pub use settings::{quota_var, Settings, DEFAULT_DAILY_WRITE_BUDGET, FREE_QUERIES_PER_INVOCATION};
+pub use settings::{
+    quota_var, Settings, DEFAULT_DAILY_WRITE_BUDGET, DEFAULT_SQL_READ_SHARE_PERCENT,
+    FREE_QUERIES_PER_INVOCATION,
+};
 
 use crate::services::config::Config;
 use crate::services::platform::{Platform, PlatformError};
@@ -52,6 +55,32 @@ pub async fn recent(platform: &Platform) -> Result<(DayUsage, DayUsage), Platfor
 /// Today's usage so far.
 pub async fn today(platform: &Platform) -> Result<Usage, PlatformError> {
     Ok(recent(platform).await?.0.usage)
+}
+
+/// Today's usage as this isolate knows it, for checks made on every
+/// request: the persisted row as last seen (each of the meter's upserts
+/// returns it) plus this isolate's pending counts. Reads `usage_daily` only
+/// when the isolate has not seen today's row yet, about once per isolate and
+/// UTC day. Other isolates' unflushed counts (at most one flush interval
+/// each) are not in it. `None` when the invocation is not metered.
+pub async fn today_known(platform: &Platform) -> Option<Usage> {
+    let inv = platform.usage.as_ref()?;
+    let meter = inv.meter();
+    let today = day_of(platform.clock.now_ms());
+    if meter.stored(&today).is_none() {
+        let seen = match store::load(platform.db.as_ref(), &[&today]).await {
+            Ok(rows) => rows.get(&today).copied().unwrap_or_default(),
+            Err(e) => {
+                // Zero, remembered: a broken table must not cost a read per request.
+                tracing::warn!(error = %e, "usage: today's row unavailable; counting from zero");
+                Usage::default()
+            }
+        };
+        meter.remember(&today, &seen);
+    }
+    let mut usage = meter.stored(&today).unwrap_or_default();
+    usage.merge(&meter.pending(&today));
+    Some(usage)
 }
 
 /// The `usage` object of `/api/db/info` and `/health`.

@@ -12,9 +12,13 @@ pub const FREE_QUERIES_PER_INVOCATION: u64 = 50;
 /// the cron, webhooks and one backfill window's overshoot.
 pub const DEFAULT_DAILY_WRITE_BUDGET: u64 = 80_000;
 pub const DEFAULT_FLUSH_SECONDS: u64 = 60;
+/// `/api/sql`'s share of the daily D1 read quota, in percent: the rest is
+/// kept for ingestion, `/status` and the meter.
+pub const DEFAULT_SQL_READ_SHARE_PERCENT: u64 = 70;
+const SQL_ROWS_READ: usize = 10;
 
 /// Free-plan quotas per UTC day, in `FIELDS` order; `None`: no such quota.
-const FREE_QUOTAS: [Option<u64>; 10] = [
+const FREE_QUOTAS: [Option<u64>; 11] = [
     Some(5_000_000),                   // d1_rows_read
     Some(100_000),                     // d1_rows_written
     None,                              // d1_queries: limited per invocation only
@@ -25,6 +29,7 @@ const FREE_QUOTAS: [Option<u64>; 10] = [
     Some(1_000),                       // kv_lists
     Some(100_000),                     // requests
     Some(100_000),                     // analytics_points
+    None,                              // sql_rows_read: a share of d1_rows_read, set from vars
 ];
 
 /// The var that overrides one field's quota.
@@ -39,7 +44,7 @@ pub fn quota_var(field: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Quotas in `FIELDS` order.
-    pub quotas: [Option<u64>; 10],
+    pub quotas: [Option<u64>; 11],
     /// How long read-only invocations may leave their counts in the isolate
     /// before one of them persists them; 0 persists at every invocation.
     pub flush_ms: f64,
@@ -61,6 +66,10 @@ impl Settings {
                 *slot = Some(v);
             }
         }
+        let share = number(config, "SQL_READ_SHARE_PERCENT")
+            .unwrap_or(DEFAULT_SQL_READ_SHARE_PERCENT)
+            .min(100);
+        quotas[SQL_ROWS_READ] = quotas[0].map(|read| read.saturating_mul(share) / 100);
         Settings {
             quotas,
             flush_ms: number(config, "USAGE_FLUSH_SECONDS").unwrap_or(DEFAULT_FLUSH_SECONDS) as f64
@@ -73,6 +82,11 @@ impl Settings {
     /// D1 calls one invocation may make.
     pub fn queries_per_invocation(&self) -> u64 {
         self.quotas[3].unwrap_or(FREE_QUERIES_PER_INVOCATION).max(1)
+    }
+
+    /// Rows `/api/sql` may read per UTC day; `None`: no read quota.
+    pub fn sql_rows_read_limit(&self) -> Option<u64> {
+        self.quotas[SQL_ROWS_READ]
     }
 
     /// `usage.quotas`: every field, `null` where there is no quota.
@@ -118,5 +132,29 @@ mod tests {
         assert_eq!(paid.queries_per_invocation(), 1000);
         assert_eq!(paid.quotas_json()["kv_writes"], 1_000_000);
         assert_eq!(paid.flush_ms, 0.0);
+    }
+
+    #[test]
+    fn the_sql_share_is_a_percentage_of_the_read_quota() {
+        let of = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Settings::from_config(&Config::from_lookup(move |n| {
+                vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
+            }))
+            .sql_rows_read_limit()
+        };
+        assert_eq!(of(&[]), Some(3_500_000));
+        assert_eq!(of(&[("SQL_READ_SHARE_PERCENT", "50")]), Some(2_500_000));
+        assert_eq!(of(&[("SQL_READ_SHARE_PERCENT", "250")]), Some(5_000_000));
+        assert_eq!(
+            of(&[
+                ("USAGE_QUOTA_D1_ROWS_READ", "25_000_000_000"),
+                ("SQL_READ_SHARE_PERCENT", "10")
+            ]),
+            Some(2_500_000_000)
+        );
     }
 }

@@ -6,7 +6,8 @@ use crate::services::platform::{Db, PlatformError, Statement};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// One upsert per day: adds every count, keeps the larger maximum.
+/// One upsert per day: adds every count, keeps the larger maximum, and
+/// returns the row.
 pub fn upserts(by_day: &BTreeMap<String, Usage>) -> Vec<Statement> {
     let columns = FIELDS.join(", ");
     let holes: Vec<String> = (2..=FIELDS.len() + 1).map(|i| format!("?{i}")).collect();
@@ -20,8 +21,9 @@ pub fn upserts(by_day: &BTreeMap<String, Usage>) -> Vec<Statement> {
             }
         })
         .collect();
+    // RETURNING: the day's new totals, across isolates, for free.
     let sql = format!(
-        "INSERT INTO usage_daily (day, {columns}) VALUES (?1, {}) ON CONFLICT (day) DO UPDATE SET {}",
+        "INSERT INTO usage_daily (day, {columns}) VALUES (?1, {}) ON CONFLICT (day) DO UPDATE SET {} RETURNING day, {columns}",
         holes.join(", "),
         sets.join(", ")
     );

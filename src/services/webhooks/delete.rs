@@ -185,7 +185,7 @@ async fn daily_clear(
 const TOMBSTONE_DAYS: i64 = 7;
 
 /// Records the delete, so a fetch begun before `now_iso` cannot bring the
-/// document back (migrations/0018), and purges week-old tombstones.
+/// document back (migrations/0019), and purges week-old tombstones.
 fn tombstone(c: &Collection, id: &str, now_iso: &str) -> Vec<Statement> {
     let mut out = vec![Statement::new(
         "INSERT INTO oura_deletions (collection, id, deleted_at) VALUES (?1, ?2, ?3) \
