@@ -76,15 +76,7 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
         let guarded = match guard(&sql, &params, &config) {
             Ok(g) => g,
             Err(e) => {
-                record(
-                    cx,
-                    &QueryLog {
-                        sql: &sql,
-                        ms: elapsed(cx),
-                        rows: Some(0),
-                        error: Some(&e.message),
-                    },
-                );
+                record(cx, &QueryLog::refused(&sql, elapsed(cx), &e.message));
                 let mut err = ApiError::bad_request(e.message);
                 if let Some(h) = e.hint {
                     err = err.with_hint(h);
@@ -123,12 +115,7 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
         if let Err(e) = crate::services::sql_budget::check(cx.platform(), cx.config()).await {
             record(
                 cx,
-                &QueryLog {
-                    sql: &sql,
-                    ms: elapsed(cx),
-                    rows: Some(0),
-                    error: Some("daily read share used"),
-                },
+                &QueryLog::refused(&sql, elapsed(cx), "daily read share used"),
             );
             return Err(e);
         }
@@ -141,27 +128,14 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             Some(Err(e)) => {
                 record(
                     cx,
-                    &QueryLog {
-                        sql: &sql,
-                        ms: elapsed(cx),
-                        rows: Some(0),
-                        error: Some("execution failed"),
-                    },
+                    &QueryLog::refused(&sql, elapsed(cx), "execution failed"),
                 );
                 return Err(ApiError::new(500, "Query execution failed")
                     .with_hint("Please check your SQL syntax and try again.")
                     .with_cause(e.to_string()));
             }
             None => {
-                record(
-                    cx,
-                    &QueryLog {
-                        sql: &sql,
-                        ms: elapsed(cx),
-                        rows: Some(0),
-                        error: Some("timeout"),
-                    },
-                );
+                record(cx, &QueryLog::refused(&sql, elapsed(cx), "timeout"));
                 return Err(ApiError::new(408, "Query timeout").with_hint(
                     "Your query took too long to execute. Try simplifying it or adding more specific filters.",
                 ));

@@ -64,6 +64,18 @@ pub struct QueryLog<'a> {
     pub error: Option<&'a str>,
 }
 
+impl<'a> QueryLog<'a> {
+    /// A query refused or failed before it returned rows.
+    pub fn refused(sql: &'a str, ms: f64, error: &'a str) -> Self {
+        QueryLog {
+            sql,
+            ms,
+            rows: Some(0),
+            error: Some(error),
+        }
+    }
+}
+
 pub fn record(cx: &Ctx, q: &QueryLog<'_>) {
     let enabled = cx
         .config()
