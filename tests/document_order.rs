@@ -9,7 +9,6 @@ mod support;
 use oura_edge::routes::oura::find;
 use oura_edge::services::config::Config;
 use oura_edge::services::documents::write_fetched;
-use oura_edge::services::oura::{tokens, TokenSet};
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::platform::{Db, Platform, Statement};
 use oura_edge::services::time::iso_timestamp;
@@ -19,7 +18,7 @@ use oura_edge::services::webhooks::Event;
 use serde_json::{json, Value};
 use std::cell::Cell;
 use std::rc::Rc;
-use support::{fixture, migrations_dir, NOW_MS};
+use support::{fixture, migrations_dir, store_tokens, NOW_MS};
 
 const API: &str = "https://oura.test";
 
@@ -34,17 +33,7 @@ fn config() -> Config {
 
 fn native() -> NativePlatform {
     let n = NativePlatform::new(migrations_dir(), NOW_MS).unwrap();
-    let t = TokenSet {
-        access_token: "A".into(),
-        refresh_token: "R".into(),
-        expires_at_ms: NOW_MS + 86_400_000.0,
-        issued_at_ms: Some(NOW_MS),
-        scope: None,
-        token_type: Some("bearer".into()),
-    };
-    try_block_on(tokens::save(n.db.as_ref(), &t, NOW_MS))
-        .unwrap()
-        .unwrap();
+    store_tokens(&n, NOW_MS + 86_400_000.0);
     n
 }
 

@@ -10,7 +10,7 @@ use oura_edge::router::{BoxFut, Method};
 use oura_edge::routes::oura::{find, REGISTRY};
 use oura_edge::services::backfill::{self, MemSteps, Params};
 use oura_edge::services::config::Config;
-use oura_edge::services::oura::{tokens, windows, TokenSet, COLLECTIONS_KV_KEY};
+use oura_edge::services::oura::{windows, COLLECTIONS_KV_KEY};
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::platform::{Clock, Db, Kv, Sleeper, Statement, Workflows};
 use oura_edge::services::try_block_on;
@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
-use support::{bearer, body_json, fixture, req, TestApp, ADMIN, NOW_MS};
+use support::{bearer, body_json, fixture, req, store_tokens, TestApp, ADMIN, NOW_MS};
 
 const API: &str = "https://api.test";
 const DAY_MS: f64 = 86_400_000.0;
@@ -47,15 +47,7 @@ fn config(extra: &[(&str, &str)]) -> Config {
 
 /// Tokens stored and the collections discovered.
 fn connect(n: &NativePlatform, collections: &[&str]) {
-    let t = TokenSet {
-        access_token: "A".into(),
-        refresh_token: "R".into(),
-        expires_at_ms: NOW_MS + 400.0 * DAY_MS,
-        issued_at_ms: Some(NOW_MS),
-        scope: None,
-        token_type: Some("bearer".into()),
-    };
-    run(tokens::save(n.db.as_ref(), &t, NOW_MS)).unwrap();
+    store_tokens(n, NOW_MS + 400.0 * DAY_MS);
     let cached = json!({"collections": collections, "unknown": []}).to_string();
     run(n.kv.put(COLLECTIONS_KV_KEY, &cached, None)).unwrap();
 }

@@ -8,7 +8,7 @@ mod support;
 
 use chrono::NaiveDate;
 use oura_edge::router::{BoxFut, Method, Res};
-use oura_edge::services::oura::{tokens, TokenSet, COLLECTIONS_KV_KEY};
+use oura_edge::services::oura::COLLECTIONS_KV_KEY;
 use oura_edge::services::platform::native::SqliteDb;
 use oura_edge::services::platform::{Clock, Db, Kv, PResult, QueryResult, Statement};
 use oura_edge::services::sql_cache::CACHE_MIN_ROWS_READ;
@@ -136,17 +136,7 @@ fn connect(t: &mut TestApp) {
         t.set_var(k, v);
     }
     let n = &t.native;
-    let token = TokenSet {
-        access_token: "A".into(),
-        refresh_token: "R".into(),
-        expires_at_ms: NOW_MS + 400.0 * DAY_MS,
-        issued_at_ms: Some(NOW_MS),
-        scope: None,
-        token_type: Some("bearer".into()),
-    };
-    try_block_on(tokens::save(n.db.as_ref(), &token, NOW_MS))
-        .unwrap()
-        .unwrap();
+    store_tokens(n, NOW_MS + 400.0 * DAY_MS);
     let cached = json!({"collections": ["heartrate"], "unknown": []}).to_string();
     try_block_on(n.kv.put(COLLECTIONS_KV_KEY, &cached, None))
         .unwrap()

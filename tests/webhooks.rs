@@ -8,7 +8,6 @@ use hmac::{Hmac, Mac};
 use oura_edge::router::{Method, Res};
 use oura_edge::routes::oura::{find, REGISTRY};
 use oura_edge::services::config::Config;
-use oura_edge::services::oura::{tokens, TokenSet};
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::platform::{Db, Statement};
 use oura_edge::services::sql_cache;
@@ -333,17 +332,7 @@ fn config() -> Config {
 
 fn native() -> NativePlatform {
     let n = NativePlatform::new(migrations_dir(), NOW_MS).unwrap();
-    let t = TokenSet {
-        access_token: "A".into(),
-        refresh_token: "R".into(),
-        expires_at_ms: NOW_MS + 86_400_000.0,
-        issued_at_ms: Some(NOW_MS),
-        scope: None,
-        token_type: Some("bearer".into()),
-    };
-    try_block_on(tokens::save(n.db.as_ref(), &t, NOW_MS))
-        .unwrap()
-        .unwrap();
+    store_tokens(&n, NOW_MS + 86_400_000.0);
     n
 }
 

@@ -134,3 +134,23 @@ pub fn fixture(name: &str) -> Vec<serde_json::Value> {
         _ => vec![v],
     }
 }
+
+/// Stores a valid Oura token pair issued at `NOW_MS` and expiring at
+/// `expires_at_ms`, as after a completed OAuth flow.
+pub fn store_tokens(n: &NativePlatform, expires_at_ms: f64) {
+    let t = oura_edge::services::oura::TokenSet {
+        access_token: "A".into(),
+        refresh_token: "R".into(),
+        expires_at_ms,
+        issued_at_ms: Some(NOW_MS),
+        scope: None,
+        token_type: Some("bearer".into()),
+    };
+    try_block_on(oura_edge::services::oura::tokens::save(
+        n.db.as_ref(),
+        &t,
+        NOW_MS,
+    ))
+    .unwrap()
+    .unwrap();
+}
