@@ -5,7 +5,7 @@
 mod support;
 
 use oura_edge::router::Method;
-use oura_edge::routes::oura::{rows_for, REGISTRY};
+use oura_edge::services::collections::{rows_for, REGISTRY};
 use oura_edge::services::platform::native::SqliteDb;
 use oura_edge::services::platform::{Db, Statement};
 use oura_edge::services::try_block_on;
@@ -35,14 +35,14 @@ fn write_all(db: &SqliteDb, now: &str) -> WriteReport {
     total
 }
 
-fn stored_count(db: &SqliteDb, c: &oura_edge::routes::oura::Collection) -> Value {
+fn stored_count(db: &SqliteDb, c: &oura_edge::services::collections::Collection) -> Value {
     match c.read {
-        oura_edge::routes::oura::ReadSource::Documents => scalar(
+        oura_edge::services::collections::ReadSource::Documents => scalar(
             db,
             "SELECT COUNT(*) FROM oura_documents WHERE collection = ?",
             vec![json!(c.name)],
         ),
-        oura_edge::routes::oura::ReadSource::Table { table, .. } => {
+        oura_edge::services::collections::ReadSource::Table { table, .. } => {
             scalar(db, &format!("SELECT COUNT(*) FROM {table}"), vec![])
         }
     }
@@ -107,7 +107,7 @@ fn rewriting_unchanged_documents_writes_nothing() {
 fn a_changed_document_updates_only_itself() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
     write_all(&db, "2026-01-15T12:00:00.000Z");
-    let c = oura_edge::routes::oura::find("daily_readiness").unwrap();
+    let c = oura_edge::services::collections::find("daily_readiness").unwrap();
     let mut doc = fixture("daily_readiness").remove(0);
     let day = doc["day"].as_str().unwrap().to_string();
     let new_score = if doc["score"] == json!(42) { 43 } else { 42 };
@@ -226,7 +226,7 @@ fn the_read_route_pages_through_stored_documents() {
         "vO2_max",
         "personal_info",
     ] {
-        let expected = fixture(oura_edge::routes::oura::find(name).unwrap().name).len();
+        let expected = fixture(oura_edge::services::collections::find(name).unwrap().name).len();
         let mut seen = 0;
         let mut cursor = String::new();
         for _ in 0..10_000 {
@@ -268,4 +268,59 @@ fn the_read_route_explains_bad_input() {
     assert_eq!(get("/api/oura/sleep?limit=0").status, 400);
     assert_eq!(get("/api/oura/sleep?cursor=zz").status, 400);
     assert_eq!(t.send(req(Method::Get, "/api/oura/sleep")).status, 401);
+}
+
+/// The registry's `table` is what readable, exportable and unique-key lists
+/// are derived from, so it must be the typed table a collection's rows go to.
+#[test]
+fn each_collection_declares_the_typed_table_it_writes() {
+    for c in REGISTRY {
+        let (rows, _) = rows_for(c, &fixture(c.name));
+        let typed: Vec<&str> = rows
+            .tables
+            .iter()
+            .map(|t| t.spec.table)
+            .filter(|t| !["oura_documents", "document_series"].contains(t))
+            .collect();
+        assert_eq!(typed, vec![c.table.table], "{}", c.name);
+    }
+}
+
+/// The derived lists name exactly the tables that exist, and a collection's
+/// table is readable, exportable in its paging order, and keyed as declared.
+#[test]
+fn derived_table_lists_match_the_schema() {
+    use oura_edge::services::collections::tables::exportable_tables;
+    use oura_edge::services::schema::READABLE_TABLES;
+    let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
+    for table in READABLE_TABLES.iter() {
+        let found = scalar(
+            &db,
+            "SELECT count(*) FROM sqlite_master WHERE name = ?1 AND type IN ('table', 'view')",
+            vec![json!(table)],
+        );
+        assert_eq!(found, json!(1), "{table}");
+    }
+    for spec in exportable_tables() {
+        assert!(READABLE_TABLES.contains(&spec.table), "{}", spec.table);
+        // Unique because it holds the whole conflict key; real columns only.
+        for key in spec.key {
+            assert!(spec.paging.order.contains(key), "{}: {key}", spec.table);
+        }
+        let time = spec.paging.time.into_iter();
+        for column in spec.paging.order.iter().copied().chain(time) {
+            let found = scalar(
+                &db,
+                &format!(
+                    "SELECT count(*) FROM pragma_table_info('{}') WHERE name = ?1",
+                    spec.table
+                ),
+                vec![json!(column)],
+            );
+            assert_eq!(found, json!(1), "{}.{column}", spec.table);
+        }
+    }
+    for c in REGISTRY {
+        assert!(READABLE_TABLES.contains(&c.table.table), "{}", c.name);
+    }
 }

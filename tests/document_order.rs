@@ -6,7 +6,7 @@
 
 mod support;
 
-use oura_edge::routes::oura::find;
+use oura_edge::services::collections::find;
 use oura_edge::services::config::Config;
 use oura_edge::services::documents::write_fetched;
 use oura_edge::services::platform::native::NativePlatform;

@@ -9,6 +9,7 @@
 mod local_runtime;
 
 use local_runtime::{send_url, today_utc, Reply, Sim, Wrangler};
+use oura_edge::services::collections::REGISTRY;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
@@ -293,7 +294,7 @@ fn oauth_then_sync_matches_the_simulator(w: &Wrangler) {
         );
         summary.push(format!("{name}={stored}"));
     }
-    assert_eq!(summary.len(), 19, "every collection synced");
+    assert_eq!(summary.len(), REGISTRY.len(), "every collection synced");
 
     // 6. The original's 64 dashboard queries answer from the synced data.
     let queries: Vec<serde_json::Value> = serde_json::from_str(

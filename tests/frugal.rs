@@ -7,12 +7,14 @@
 mod support;
 
 use chrono::{DateTime, Duration, SecondsFormat};
-use oura_edge::routes::oura::{find, rows_for, Collection, QueryMode, ReadSource, REGISTRY};
+use oura_edge::services::collections::{
+    find, rows_for, Collection, QueryMode, ReadSource, REGISTRY,
+};
 use oura_edge::services::platform::native::SqliteDb;
 use oura_edge::services::platform::{Db, Statement};
 use oura_edge::services::try_block_on;
 use oura_edge::services::webhooks::delete::remove;
-use oura_edge::services::writer::{write, RowSet, TableSpec, WriteReport};
+use oura_edge::services::writer::{write, Paging, RowSet, TableSpec, WriteReport};
 use serde_json::{json, Value};
 use support::*;
 
@@ -147,6 +149,10 @@ static RAW: TableSpec = TableSpec {
     columns: &["collection", "id", "day", "json"],
     stamp: Some("updated_at"),
     stats_day: Some("day"),
+    paging: Paging {
+        time: None,
+        order: &[],
+    },
 };
 
 fn bundle_rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
@@ -172,6 +178,9 @@ static BUNDLE: Collection = Collection {
         end_exclusive: false,
     },
     webhook: true,
+    subscribed: false,
+    // Its typed rows are heart rate's; of its own it keeps only the document.
+    table: &RAW,
     rows: bundle_rows,
     read: ReadSource::Documents,
 };

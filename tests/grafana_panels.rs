@@ -9,7 +9,7 @@ mod support;
 
 use dashboard::{PanelQuery, Range};
 use oura_edge::router::Method;
-use oura_edge::routes::oura::{rows_for, REGISTRY};
+use oura_edge::services::collections::{rows_for, REGISTRY};
 use oura_edge::services::try_block_on;
 use oura_edge::services::writer::write;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! (refresh, rotation, races), the circuit breaker and collection discovery.
 
 use chrono::NaiveDate;
-use oura_edge::routes::oura::{find, Collection, REGISTRY};
+use oura_edge::services::collections::{find, Collection, REGISTRY};
 use oura_edge::services::config::Config;
 use oura_edge::services::oura::{
     discover, exchange_code, tokens, windows, BreakerState, OuraClient, OuraError, TokenSet,

@@ -9,7 +9,7 @@
 mod dashboard;
 mod support;
 
-use oura_edge::routes::oura::{rows_for, REGISTRY};
+use oura_edge::services::collections::{rows_for, REGISTRY};
 use oura_edge::services::platform::native::SqliteDb;
 use oura_edge::services::platform::{Db, Statement};
 use oura_edge::services::try_block_on;

@@ -7,8 +7,8 @@ mod support;
 
 use chrono::NaiveDate;
 use oura_edge::router::{BoxFut, Method};
-use oura_edge::routes::oura::{find, REGISTRY};
 use oura_edge::services::backfill::{self, MemSteps, Params};
+use oura_edge::services::collections::{find, REGISTRY};
 use oura_edge::services::config::Config;
 use oura_edge::services::oura::{windows, COLLECTIONS_KV_KEY};
 use oura_edge::services::platform::native::NativePlatform;

@@ -924,7 +924,7 @@ fn unbounded_recursion_and_products_are_refused() {
 #[test]
 fn unique_keys_are_keys_in_the_schema() {
     let db = seeded_db();
-    for (table, column) in oura_edge::services::schema::UNIQUE_KEYS {
+    for (table, column) in oura_edge::services::schema::UNIQUE_KEYS.iter() {
         assert!(READABLE_TABLES.contains(table), "{table}");
         let pk: Vec<String> = db
             .conn

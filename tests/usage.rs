@@ -6,7 +6,7 @@
 mod support;
 
 use oura_edge::router::{BoxFut, Method, Res};
-use oura_edge::routes::oura::{rows_for, REGISTRY};
+use oura_edge::services::collections::{rows_for, REGISTRY};
 use oura_edge::services::platform::native::SqliteDb;
 use oura_edge::services::platform::{DataPoint, Db, PResult, Platform, QueryResult, Statement};
 use oura_edge::services::try_block_on;

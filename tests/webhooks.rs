@@ -6,7 +6,7 @@ mod support;
 
 use hmac::{Hmac, Mac};
 use oura_edge::router::{Method, Res};
-use oura_edge::routes::oura::{find, REGISTRY};
+use oura_edge::services::collections::{find, REGISTRY};
 use oura_edge::services::config::Config;
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::platform::{Db, Statement};

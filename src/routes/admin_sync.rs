@@ -4,7 +4,7 @@
 //! For longer ranges use the backfill.
 
 use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
-use crate::routes::oura::find;
+use crate::services::collections::find;
 use crate::services::oura::discover;
 use crate::services::sync::sync_range;
 use chrono::{DateTime, Duration, NaiveDate};

@@ -5,16 +5,17 @@
 //! collection while it runs, and its output once complete.
 
 use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, LimitPhase, Res, RouteGroup, Tier};
-use crate::routes::oura::{find, REGISTRY};
 use crate::services::backfill::{
     is_terminal, load_progress, Params, ACTIVE_PREFIX, ACTIVE_TTL_SECONDS, DEFAULT_DAYS, MAX_DAYS,
 };
+use crate::services::collections::{find, REGISTRY};
 use crate::services::oura::url::encode;
 use crate::services::platform::Platform;
 use chrono::{DateTime, Days};
 use serde_json::{json, Map, Value};
 
-/// Longest `resources` list accepted (there are 19 collections).
+/// Longest `resources` list accepted: room for every collection named
+/// twice (duplicates are dropped after).
 const MAX_RESOURCES: usize = 40;
 
 pub fn routes() -> RouteGroup {

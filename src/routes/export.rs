@@ -6,7 +6,9 @@
 use crate::router::{
     ApiError, BodyStream, BoxFut, ChunkSource, Ctx, HandlerResult, Res, RouteGroup,
 };
+use crate::services::collections::tables::exportable_tables;
 use crate::services::platform::{Db, Row, Statement};
+use crate::services::writer::TableSpec;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 use std::rc::Rc;
@@ -16,72 +18,6 @@ const PAGE_ROWS: u32 = 1_000;
 /// D1 queries one invocation may make (50 on the free plan): a year of heart
 /// rate is 9 pages, ten years 26.
 const MAX_PAGE_ROWS: u32 = 50_000;
-
-/// What can be exported: table, its time column (for start/end), and a
-/// unique sort key (time first) for keyset pagination.
-struct Exportable {
-    table: &'static str,
-    time: Option<&'static str>,
-    key: &'static [&'static str],
-}
-
-const EXPORTABLE: &[Exportable] = &[
-    Exportable {
-        table: "daily_summaries",
-        time: Some("day"),
-        key: &["day"],
-    },
-    Exportable {
-        table: "heart_rate_samples",
-        time: Some("timestamp"),
-        key: &["timestamp"],
-    },
-    Exportable {
-        table: "sleep_episodes",
-        time: Some("day"),
-        key: &["day", "id"],
-    },
-    Exportable {
-        table: "activity_logs",
-        time: Some("start_datetime"),
-        key: &["start_datetime", "id"],
-    },
-    Exportable {
-        table: "enhanced_tags",
-        time: Some("start_day"),
-        key: &["start_day", "id"],
-    },
-    Exportable {
-        table: "rest_mode_periods",
-        time: Some("start_day"),
-        key: &["start_day", "id"],
-    },
-    Exportable {
-        table: "ring_battery_levels",
-        time: Some("timestamp"),
-        key: &["timestamp"],
-    },
-    Exportable {
-        table: "tags",
-        time: Some("day"),
-        key: &["day", "id"],
-    },
-    Exportable {
-        table: "document_series",
-        time: Some("timestamp"),
-        key: &["series", "timestamp", "document_id"],
-    },
-    Exportable {
-        table: "ring_configurations",
-        time: None,
-        key: &["id"],
-    },
-    Exportable {
-        table: "personal_info",
-        time: None,
-        key: &["id"],
-    },
-];
 
 pub fn routes() -> RouteGroup {
     RouteGroup::new("/api").get("/export", "export", export)
@@ -95,7 +31,7 @@ enum Format {
 
 struct ExportStream {
     db: Rc<dyn Db>,
-    spec: &'static Exportable,
+    spec: &'static TableSpec,
     format: Format,
     start: String,
     end: String,
@@ -120,10 +56,10 @@ fn csv_field(v: &Value) -> String {
 
 impl ExportStream {
     fn page_statement(&self) -> Statement {
-        let key = self.spec.key.join(", ");
+        let key = self.spec.paging.order.join(", ");
         let mut clauses = Vec::new();
         let mut params = Vec::new();
-        if let Some(time) = self.spec.time {
+        if let Some(time) = self.spec.paging.time {
             clauses.push(format!("{time} >= ?{}", params.len() + 1));
             params.push(json!(self.start));
             clauses.push(format!("{time} < ?{}", params.len() + 1));
@@ -224,15 +160,16 @@ fn date(cx: &Ctx, name: &str) -> Result<Option<NaiveDate>, ApiError> {
 
 fn export(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
     Box::pin(async move {
+        let exportable = exportable_tables();
         let names = || {
-            EXPORTABLE
+            exportable
                 .iter()
                 .map(|e| e.table)
                 .collect::<Vec<_>>()
                 .join(", ")
         };
         let table = cx.req.query_param("table").unwrap_or_default();
-        let spec = EXPORTABLE
+        let spec = *exportable
             .iter()
             .find(|e| e.table == table)
             .ok_or_else(|| {

@@ -9,7 +9,7 @@ mod export;
 mod favicon;
 mod health;
 mod oauth;
-pub mod oura;
+mod oura;
 mod sql;
 mod stats;
 mod status;

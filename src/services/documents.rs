@@ -9,7 +9,7 @@
 //! aborts the whole batch. The stale documents are then looked up, dropped,
 //! and the rest written again.
 
-use crate::routes::oura::{rows_for, Collection};
+use crate::services::collections::{rows_for, Collection};
 use crate::services::platform::{Db, PlatformError, Statement};
 use crate::services::writer::{write, RowSet, WriteReport};
 use serde_json::Value;

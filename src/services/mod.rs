@@ -3,6 +3,7 @@
 pub mod access_jwt;
 pub mod auth_log;
 pub mod backfill;
+pub mod collections;
 pub mod config;
 pub mod cron;
 pub mod deadline;

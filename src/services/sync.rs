@@ -2,7 +2,7 @@
 //! turn documents into rows, write them through the one writer. A failing
 //! collection is reported and the others still complete.
 
-use crate::routes::oura::Collection;
+use crate::services::collections::Collection;
 use crate::services::config::Config;
 use crate::services::documents::write_fetched;
 use crate::services::oura::{windows, OuraClient};

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use oura_edge::router::{App, AppState, Method, Req, Res};
-use oura_edge::routes::oura::{rows_for, REGISTRY};
+use oura_edge::services::collections::{rows_for, REGISTRY};
 use oura_edge::services::config::Config;
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::try_block_on;

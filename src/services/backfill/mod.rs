@@ -22,7 +22,7 @@ pub use budget::{resume_at_ms, Budget};
 pub use progress::{load_progress, CollectionProgress, Progress, PROGRESS_TTL_SECONDS};
 pub use steps::{MemSteps, RetryPolicy, StepBody, StepFut, Steps};
 
-use crate::routes::oura::{find, Collection, REGISTRY};
+use crate::services::collections::{find, Collection, REGISTRY};
 use crate::services::config::Config;
 use crate::services::oura::{discover, windows, OuraClient};
 use crate::services::platform::Platform;

@@ -2,7 +2,7 @@
 //! D1 queries. The next run starts with them, so a low budget rotates the
 //! work instead of starving whatever comes last in discovery order.
 
-use crate::routes::oura::Collection;
+use crate::services::collections::Collection;
 
 /// `collections` with the ones `deferred` last run moved to the front, in
 /// the order they were deferred; the rest keep their order.
@@ -18,7 +18,7 @@ pub fn order<'c>(collections: Vec<&'c Collection>, deferred: &[String]) -> Vec<&
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routes::oura::find;
+    use crate::services::collections::find;
 
     fn names(cs: &[&Collection]) -> Vec<&'static str> {
         cs.iter().map(|c| c.name).collect()

@@ -5,7 +5,7 @@ use super::pagination::{parse_page, PageGuard};
 use super::url::{encode, pairs};
 use super::windows::range_params;
 use super::{refresh, retry, tokens, OuraError, TokenSet};
-use crate::routes::oura::{Collection, QueryMode};
+use crate::services::collections::{Collection, QueryMode};
 use crate::services::config::Config;
 use crate::services::platform::{OutRequest, OutResponse, Platform};
 use chrono::NaiveDate;

@@ -7,7 +7,7 @@
 //! only a useful result is cached.
 
 use super::url::{authority, resolve};
-use crate::routes::oura::{find, Collection, REGISTRY};
+use crate::services::collections::{find, Collection, REGISTRY};
 use crate::services::config::Config;
 use crate::services::platform::{OutRequest, Platform};
 use serde::{Deserialize, Serialize};

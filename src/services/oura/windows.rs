@@ -2,7 +2,7 @@
 //! accepts, and the range parameters of one request.
 
 use super::OuraError;
-use crate::routes::oura::{Collection, QueryMode};
+use crate::services::collections::{Collection, QueryMode};
 use chrono::{Days, NaiveDate};
 
 /// Days per `start_datetime`/`end_datetime` request. Oura refuses more than

@@ -80,8 +80,8 @@ impl GuardConfig<'static> {
     pub fn for_schema(max_rows: u64) -> Self {
         GuardConfig {
             max_rows,
-            readable_tables: crate::services::schema::READABLE_TABLES,
-            unique_keys: crate::services::schema::UNIQUE_KEYS,
+            readable_tables: crate::services::schema::READABLE_TABLES.as_slice(),
+            unique_keys: crate::services::schema::UNIQUE_KEYS.as_slice(),
         }
     }
 }

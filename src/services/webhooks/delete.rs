@@ -5,7 +5,7 @@
 //! rows actually deleted, in the same batch (as the writer adds them), and
 //! per-day aggregates are recomputed for the days the document touched.
 
-use crate::routes::oura::Collection;
+use crate::services::collections::Collection;
 use crate::services::platform::{Db, PlatformError, Statement};
 use crate::services::time::iso_timestamp;
 use crate::services::writer::rollups;

@@ -10,31 +10,12 @@ pub mod delete;
 pub mod delivery;
 pub mod subscriptions;
 
-use crate::routes::oura::{find, Collection};
+use crate::services::collections::{find, Collection};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The three event types, in the order subscriptions are created.
 pub const EVENT_TYPES: [&str; 3] = ["create", "update", "delete"];
-
-/// Subscribed when `OURA_WEBHOOK_DATA_TYPES` names none (spec §12.1: every
-/// webhook type but `tag` and `ring_configuration`).
-pub const DEFAULT_DATA_TYPES: [&str; 14] = [
-    "enhanced_tag",
-    "workout",
-    "session",
-    "sleep",
-    "daily_sleep",
-    "daily_readiness",
-    "daily_activity",
-    "daily_spo2",
-    "sleep_time",
-    "rest_mode_period",
-    "daily_stress",
-    "daily_cardiovascular_age",
-    "daily_resilience",
-    "vo2_max",
-];
 
 /// The collection a webhook `data_type` names: one Oura notifies about
 /// (`webhook` in the registry). `vo2_max` is the lower-case webhook name.

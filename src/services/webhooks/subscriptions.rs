@@ -3,7 +3,8 @@
 //! built on it: `sync` (one subscription per configured data type × event
 //! type, creating only what is missing) and `renew_expiring` (for the cron).
 
-use super::{data_type, is_event_type, DEFAULT_DATA_TYPES, EVENT_TYPES};
+use super::{data_type, is_event_type, EVENT_TYPES};
+use crate::services::collections::default_data_types;
 use crate::services::config::{split_list, Config};
 use crate::services::oura::url::encode;
 use crate::services::platform::{OutRequest, Platform};
@@ -42,7 +43,7 @@ impl std::fmt::Display for SubscriptionError {
 }
 
 /// `OURA_WEBHOOK_DATA_TYPES`: valid names only, canonical, deduplicated;
-/// none valid (or unset) → the default 14.
+/// none valid (or unset) → the default ones (14).
 pub fn configured_data_types(config: &Config) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for name in config
@@ -57,7 +58,7 @@ pub fn configured_data_types(config: &Config) -> Vec<&'static str> {
         }
     }
     if out.is_empty() {
-        DEFAULT_DATA_TYPES.to_vec()
+        default_data_types()
     } else {
         out
     }

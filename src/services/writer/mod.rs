@@ -35,6 +35,26 @@ pub struct TableSpec {
     pub stamp: Option<&'static str>,
     /// The column whose first 10 characters give `table_stats.min_day/max_day`.
     pub stats_day: Option<&'static str>,
+    /// How readers page through the table (`/api/export`).
+    pub paging: Paging,
+}
+
+/// A unique order for keyset pagination, and the column a date range filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    /// Filtered by `start`/`end`; `None` for tables without a time.
+    pub time: Option<&'static str>,
+    /// Unique (it holds the conflict key); time first where the key allows,
+    /// so pages come out in time order. Empty: not paged through.
+    pub order: &'static [&'static str],
+}
+
+impl Paging {
+    /// Rows keyed by day alone (`daily_summaries`).
+    pub const BY_DAY: Paging = Paging {
+        time: Some("day"),
+        order: &["day"],
+    };
 }
 
 /// Rows for one table, in `spec.columns` order.

@@ -2,7 +2,7 @@
 
 use super::convert::{int, raw, real, text};
 use super::{Collection, QueryMode, ReadSource};
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -22,6 +22,10 @@ static TABLE: TableSpec = TableSpec {
     columns: &["id", "age", "weight", "height", "biological_sex", "email"],
     stamp: None,
     stats_day: None,
+    paging: Paging {
+        time: None,
+        order: &["id"],
+    },
 };
 
 pub static COLLECTION: Collection = Collection {
@@ -30,6 +34,8 @@ pub static COLLECTION: Collection = Collection {
     aliases: &[],
     query: QueryMode::Single,
     webhook: false,
+    subscribed: false,
+    table: &TABLE,
     rows,
     read: ReadSource::Documents,
 };

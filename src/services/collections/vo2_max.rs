@@ -2,7 +2,7 @@
 
 use super::convert::{raw, real};
 use super::{Collection, QueryMode, ReadSource};
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -19,6 +19,7 @@ static TABLE: TableSpec = TableSpec {
     columns: &["day", "vo2_max_id", "vo2_max"],
     stamp: Some("updated_at"),
     stats_day: Some("day"),
+    paging: Paging::BY_DAY,
 };
 
 pub static COLLECTION: Collection = Collection {
@@ -29,6 +30,8 @@ pub static COLLECTION: Collection = Collection {
         end_exclusive: false,
     },
     webhook: true,
+    subscribed: true,
+    table: &TABLE,
     rows,
     read: ReadSource::Documents,
 };

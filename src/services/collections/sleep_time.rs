@@ -1,22 +1,18 @@
-//! `daily_spo2`: average blood oxygen and breathing disturbance index.
+//! `sleep_time`: bedtime guidance, merged into `daily_summaries`.
 
-use super::convert::{int, raw, real};
+use super::convert::{json_text, raw, text};
 use super::Collection;
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
-
-#[derive(Deserialize)]
-struct Percentage {
-    average: Option<f64>,
-}
 
 #[derive(Deserialize)]
 struct Doc {
     id: String,
     day: String,
-    spo2_percentage: Option<Percentage>,
-    breathing_disturbance_index: Option<f64>,
+    optimal_bedtime: Option<Value>,
+    recommendation: Option<String>,
+    status: Option<String>,
 }
 
 static TABLE: TableSpec = TableSpec {
@@ -24,15 +20,17 @@ static TABLE: TableSpec = TableSpec {
     key: &["day"],
     columns: &[
         "day",
-        "spo2_id",
-        "spo2_percentage",
-        "spo2_breathing_disturbance_index",
+        "sleep_time_id",
+        "sleep_time_optimal_bedtime",
+        "sleep_time_recommendation",
+        "sleep_time_status",
     ],
     stamp: Some("updated_at"),
     stats_day: Some("day"),
+    paging: Paging::BY_DAY,
 };
 
-pub static COLLECTION: Collection = Collection::dated("daily_spo2", false, rows);
+pub static COLLECTION: Collection = Collection::dated("sleep_time", false, &TABLE, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;
@@ -41,8 +39,9 @@ fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
         vec![
             Value::from(d.day.as_str()),
             Value::from(d.id.as_str()),
-            real(d.spo2_percentage.and_then(|p| p.average)),
-            int(d.breathing_disturbance_index),
+            json_text(&d.optimal_bedtime),
+            text(&d.recommendation),
+            text(&d.status),
         ],
     )?;
     raw(out, COLLECTION.name, &d.id, Some(&d.day), doc)

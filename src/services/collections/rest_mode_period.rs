@@ -2,7 +2,7 @@
 
 use super::convert::{json_text, raw, text};
 use super::Collection;
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -29,9 +29,13 @@ static TABLE: TableSpec = TableSpec {
     ],
     stamp: None,
     stats_day: Some("start_day"),
+    paging: Paging {
+        time: Some("start_day"),
+        order: &["start_day", "id"],
+    },
 };
 
-pub static COLLECTION: Collection = Collection::dated("rest_mode_period", false, rows);
+pub static COLLECTION: Collection = Collection::dated("rest_mode_period", false, &TABLE, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

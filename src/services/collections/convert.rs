@@ -1,7 +1,7 @@
 //! Small conversions every collection uses when a document becomes rows,
 //! and the shared table specs (raw documents, series, daily summaries).
 
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use chrono::{DateTime, Duration, SecondsFormat};
 use serde::Deserialize;
 use serde_json::Value;
@@ -53,6 +53,10 @@ pub static RAW_DOCUMENTS: TableSpec = TableSpec {
     columns: &["collection", "id", "day", "json"],
     stamp: Some("updated_at"),
     stats_day: Some("day"),
+    paging: Paging {
+        time: None,
+        order: &[],
+    },
 };
 
 pub static SERIES: TableSpec = TableSpec {
@@ -61,6 +65,10 @@ pub static SERIES: TableSpec = TableSpec {
     columns: &["series", "timestamp", "document_id", "value"],
     stamp: None,
     stats_day: Some("timestamp"),
+    paging: Paging {
+        time: Some("timestamp"),
+        order: &["series", "timestamp", "document_id"],
+    },
 };
 
 /// Stores the document as received, so nothing is ever discarded.

@@ -2,7 +2,7 @@
 
 use super::convert::{raw, text};
 use super::Collection;
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -33,9 +33,13 @@ static TABLE: TableSpec = TableSpec {
     ],
     stamp: None,
     stats_day: Some("start_day"),
+    paging: Paging {
+        time: Some("start_day"),
+        order: &["start_day", "id"],
+    },
 };
 
-pub static COLLECTION: Collection = Collection::dated("enhanced_tag", false, rows);
+pub static COLLECTION: Collection = Collection::dated("enhanced_tag", false, &TABLE, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

@@ -1,14 +1,19 @@
-//! Every Oura collection, one module each, and the machinery written once:
-//! the registry that cron, backfill and the webhook consumer iterate, the
-//! document → rows step, and the generic read route
-//! `GET /api/oura/{collection}?start=&end=&limit=&cursor=`.
+//! The Oura collections, one module each, and what is written once: the
+//! registry that cron, backfill, the webhook consumer and the read route
+//! iterate, and the document → rows step. Lists other parts need (readable
+//! and exportable tables, join keys, default webhook types) are derived from
+//! the registry in `tables` and `default_data_types`.
 //!
-//! Adding a collection: one file here (document type, table spec, `rows`),
-//! one line in `REGISTRY`, a migration if it needs a table, and a fixture in
-//! `tests/fixtures/oura/` — the generic test then covers it.
+//! Adding a collection:
+//! 1. one file here: document type, its `TableSpec` (with `paging`), `rows`,
+//!    and a `COLLECTION` that names its table;
+//! 2. one line in `REGISTRY`;
+//! 3. a fixture in `tests/fixtures/oura/<name>.json` (the generic tests in
+//!    `tests/collections.rs` then cover it);
+//! 4. a migration in `migrations/` if it needs a new table.
 
 mod convert;
-mod read;
+pub mod tables;
 
 mod daily_activity;
 mod daily_cardiovascular_age;
@@ -32,8 +37,7 @@ mod workout;
 
 pub use convert::to_utc;
 
-use crate::router::RouteGroup;
-use crate::services::writer::RowSet;
+use crate::services::writer::{RowSet, TableSpec};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -72,6 +76,11 @@ pub struct Collection {
     pub query: QueryMode,
     /// Oura sends webhooks for it and serves single documents by id.
     pub webhook: bool,
+    /// Subscribed to when `OURA_WEBHOOK_DATA_TYPES` names none (spec §12.1:
+    /// every webhook type but `tag` and `ring_configuration`).
+    pub subscribed: bool,
+    /// The typed table its documents become rows of (besides the raw store).
+    pub table: &'static TableSpec,
     /// One document → rows (typed tables, series, raw store).
     pub rows: RowsFn,
     pub read: ReadSource,
@@ -83,13 +92,20 @@ pub type RowsFn = fn(&Value, &mut RowSet) -> Result<(), String>;
 impl Collection {
     /// The common shape: listed by date, webhooks and single documents,
     /// read back from the raw document store.
-    pub const fn dated(name: &'static str, end_exclusive: bool, rows: RowsFn) -> Collection {
+    pub const fn dated(
+        name: &'static str,
+        end_exclusive: bool,
+        table: &'static TableSpec,
+        rows: RowsFn,
+    ) -> Collection {
         Collection {
             name,
             api_path: name,
             aliases: &[],
             query: QueryMode::Dates { end_exclusive },
             webhook: true,
+            subscribed: true,
+            table,
             rows,
             read: ReadSource::Documents,
         }
@@ -125,6 +141,15 @@ pub static REGISTRY: &[&Collection] = &[
     &workout::COLLECTION,
 ];
 
+/// Webhook data types subscribed to when none are configured.
+pub fn default_data_types() -> Vec<&'static str> {
+    REGISTRY
+        .iter()
+        .filter(|c| c.webhook && c.subscribed)
+        .map(|c| c.name)
+        .collect()
+}
+
 /// Finds a collection by name, API path or alias.
 pub fn find(name: &str) -> Option<&'static Collection> {
     REGISTRY
@@ -149,8 +174,4 @@ pub fn rows_for(collection: &Collection, docs: &[Value]) -> (RowSet, Vec<String>
         }
     }
     (set, errors)
-}
-
-pub fn routes() -> RouteGroup {
-    RouteGroup::new("/api/oura").get("/{collection}", "oura_read", read::handler)
 }

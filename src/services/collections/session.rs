@@ -5,7 +5,7 @@
 
 use super::convert::{raw, real, text, Sample};
 use super::Collection;
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -35,9 +35,13 @@ static TABLE: TableSpec = TableSpec {
     ],
     stamp: None,
     stats_day: Some("start_datetime"),
+    paging: Paging {
+        time: Some("start_datetime"),
+        order: &["start_datetime", "id"],
+    },
 };
 
-pub static COLLECTION: Collection = Collection::dated("session", false, rows);
+pub static COLLECTION: Collection = Collection::dated("session", false, &TABLE, rows);
 
 fn average(s: &Option<Sample>) -> Option<f64> {
     let items: Vec<f64> = s.as_ref()?.items.iter().flatten().copied().collect();

@@ -3,7 +3,7 @@
 
 use super::convert::{int, text};
 use super::{Collection, QueryMode, ReadSource};
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -20,6 +20,10 @@ static TABLE: TableSpec = TableSpec {
     columns: &["timestamp", "bpm", "source"],
     stamp: None,
     stats_day: Some("timestamp"),
+    paging: Paging {
+        time: Some("timestamp"),
+        order: &["timestamp"],
+    },
 };
 
 pub static COLLECTION: Collection = Collection {
@@ -28,6 +32,8 @@ pub static COLLECTION: Collection = Collection {
     aliases: &["heart_rate"],
     query: QueryMode::DateTimes,
     webhook: false,
+    subscribed: false,
+    table: &TABLE,
     rows,
     read: ReadSource::Table {
         table: "heart_rate_samples",

@@ -2,7 +2,7 @@
 
 use super::convert::{raw, real, text};
 use super::Collection;
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -40,9 +40,13 @@ static TABLE: TableSpec = TableSpec {
     ],
     stamp: None,
     stats_day: Some("start_datetime"),
+    paging: Paging {
+        time: Some("start_datetime"),
+        order: &["start_datetime", "id"],
+    },
 };
 
-pub static COLLECTION: Collection = Collection::dated("workout", true, rows);
+pub static COLLECTION: Collection = Collection::dated("workout", true, &TABLE, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

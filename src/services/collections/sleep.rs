@@ -4,7 +4,7 @@
 
 use super::convert::{flag, int, raw, real, series, text, Sample};
 use super::Collection;
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -73,9 +73,13 @@ static TABLE: TableSpec = TableSpec {
     ],
     stamp: None,
     stats_day: Some("day"),
+    paging: Paging {
+        time: Some("day"),
+        order: &["day", "id"],
+    },
 };
 
-pub static COLLECTION: Collection = Collection::dated("sleep", true, rows);
+pub static COLLECTION: Collection = Collection::dated("sleep", true, &TABLE, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

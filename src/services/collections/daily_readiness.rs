@@ -2,7 +2,7 @@
 
 use super::convert::{int, raw, real};
 use super::Collection;
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -51,9 +51,10 @@ static TABLE: TableSpec = TableSpec {
     ],
     stamp: Some("updated_at"),
     stats_day: Some("day"),
+    paging: Paging::BY_DAY,
 };
 
-pub static COLLECTION: Collection = Collection::dated("daily_readiness", false, rows);
+pub static COLLECTION: Collection = Collection::dated("daily_readiness", false, &TABLE, rows);
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

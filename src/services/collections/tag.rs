@@ -2,7 +2,7 @@
 
 use super::convert::{json_text, raw, text};
 use super::Collection;
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -21,9 +21,17 @@ static TABLE: TableSpec = TableSpec {
     columns: &["id", "day", "timestamp", "text", "tags_json"],
     stamp: None,
     stats_day: Some("day"),
+    paging: Paging {
+        time: Some("day"),
+        order: &["day", "id"],
+    },
 };
 
-pub static COLLECTION: Collection = Collection::dated("tag", false, rows);
+pub static COLLECTION: Collection = Collection {
+    // A valid webhook type the original never subscribed to (spec §12.1).
+    subscribed: false,
+    ..Collection::dated("tag", false, &TABLE, rows)
+};
 
 fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;

@@ -1,11 +1,15 @@
 //! `GET /api/oura/{collection}`: stored documents for clients that are not
 //! Grafana, oldest first, paginated by an opaque cursor.
 
-use super::{find, ReadSource, REGISTRY};
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res};
+use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
+use crate::services::collections::{find, ReadSource, REGISTRY};
 use crate::services::platform::Statement;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
+
+pub fn routes() -> RouteGroup {
+    RouteGroup::new("/api/oura").get("/{collection}", "oura_read", handler)
+}
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
@@ -52,7 +56,7 @@ fn encode_cursor(a: &str, b: &str) -> String {
     hex::encode(format!("{a}\n{b}"))
 }
 
-pub fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
+fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
     Box::pin(async move {
         let name = cx.param("collection").unwrap_or_default().to_string();
         let Some(collection) = find(&name) else {

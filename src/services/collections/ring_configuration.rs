@@ -2,7 +2,7 @@
 
 use super::convert::{int, raw, text};
 use super::{Collection, QueryMode, ReadSource};
-use crate::services::writer::{RowSet, TableSpec};
+use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -31,6 +31,10 @@ static TABLE: TableSpec = TableSpec {
     ],
     stamp: None,
     stats_day: Some("set_up_at"),
+    paging: Paging {
+        time: None,
+        order: &["id"],
+    },
 };
 
 pub static COLLECTION: Collection = Collection {
@@ -39,6 +43,9 @@ pub static COLLECTION: Collection = Collection {
     aliases: &[],
     query: QueryMode::NextTokenOnly,
     webhook: true,
+    // A valid webhook type the original never subscribed to (spec §12.1).
+    subscribed: false,
+    table: &TABLE,
     rows,
     read: ReadSource::Documents,
 };
