@@ -4,10 +4,11 @@
 //! is what the middleware costs a request.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use oura_edge::router::{App, AppState, BoxFut, Ctx, HandlerResult, Method, Req, Res, RouteGroup};
+use oura_edge::router::{BoxFut, HandlerResult, Method, Req, Res};
 use oura_edge::services::config::Config;
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::try_block_on;
+use oura_edge::state::{App, AppState, Ctx, RouteGroup};
 use std::hint::black_box;
 use std::path::Path;
 use std::rc::Rc;

@@ -4,10 +4,11 @@
 mod console;
 mod workflow;
 
-use crate::router::{App, AppState, Method, Req, Res};
+use crate::router::{Method, Req, Res};
 use crate::services::config::Config;
 use crate::services::platform::worker::platform;
 use crate::services::usage::{self, Meter};
+use crate::state::{App, AppState};
 use std::rc::Rc;
 use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 

@@ -13,11 +13,12 @@ pub mod middleware;
 pub mod router;
 pub mod routes;
 pub mod services;
+pub mod state;
 
 #[cfg(target_arch = "wasm32")]
 mod entry;
 
-use router::App;
+use state::App;
 
 /// The application with the full middleware stack and every route module.
 /// Fails (never panics) on conflicting routes or inconsistent policies.

@@ -4,9 +4,8 @@
 mod support;
 
 use oura_edge::middleware::standard_stack;
-use oura_edge::router::{
-    ApiError, App, BoxFut, Ctx, HandlerResult, LimitPhase, Method, Res, RouteGroup, Tier,
-};
+use oura_edge::router::{ApiError, BoxFut, HandlerResult, LimitPhase, Method, Res, Tier};
+use oura_edge::state::{App, Ctx, RouteGroup};
 use serde_json::json;
 use support::*;
 
@@ -200,4 +199,46 @@ fn build_refuses_inconsistent_policies() {
 #[test]
 fn the_production_app_builds() {
     assert!(oura_edge::build_app().is_ok());
+}
+
+/// A modifier before any route used to do nothing, silently.
+#[test]
+fn build_refuses_a_modifier_without_a_route() {
+    let app = App::builder()
+        .routes(RouteGroup::new("/g").admin().get("/a", "a", created))
+        .build();
+    let error = app.err().unwrap();
+    assert!(error.contains(".admin()"), "{error}");
+    assert!(error.contains("/g"), "{error}");
+}
+
+async fn plain(cx: &mut Ctx) -> HandlerResult {
+    Ok(Res::json(200, &json!({ "id": cx.param("id") })))
+}
+
+/// Group defaults apply to every route; a route may still loosen its own.
+#[test]
+fn group_defaults_apply_to_each_route() {
+    let app = standard_stack(App::builder())
+        .routes(
+            RouteGroup::new("/g")
+                .admin_only()
+                .get("/a/{id}", "a", plain)
+                .get("/open", "open", plain)
+                .public(),
+        )
+        .build()
+        .expect("builds");
+    let t = TestApp::with_app(app);
+    assert_eq!(t.send(authed(Method::Get, "/g/a/1", GRAFANA)).status, 403);
+    assert_eq!(t.send(authed(Method::Get, "/g/a/1", ADMIN)).status, 200);
+    assert_eq!(t.send(req(Method::Get, "/g/open")).status, 200);
+}
+
+/// Path segments are not form data: `+` is a plus, `%2B` too.
+#[test]
+fn a_plus_in_a_path_stays_a_plus() {
+    let t = app();
+    let res = t.send(authed(Method::Get, "/t/items/a+b%2Bc%20d", GRAFANA));
+    assert_eq!(body_json(&res), json!({"id": "a+b+c d"}));
 }

@@ -4,9 +4,8 @@
 mod support;
 
 use oura_edge::middleware::standard_stack;
-use oura_edge::router::{
-    App, BoxFut, Ctx, HandlerResult, LimitPhase, Method, Req, Res, RouteGroup, Tier,
-};
+use oura_edge::router::{BoxFut, HandlerResult, LimitPhase, Method, Req, Res, Tier};
+use oura_edge::state::{App, Ctx, RouteGroup};
 use serde_json::json;
 use support::*;
 

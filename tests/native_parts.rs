@@ -54,7 +54,7 @@ fn limiter_tiers_have_the_spec_limits_per_minute() {
     let n = native();
     let allowed = |tier, count| {
         (0..count)
-            .filter(|_| run(n.platform.limiter.limit(tier, "k")).unwrap())
+            .filter(|_| run(n.platform.limiter.limit(Tier::binding(tier), "k")).unwrap())
             .count()
     };
     assert_eq!(allowed(Tier::Strict, 5), 1);

@@ -7,10 +7,11 @@
 //! The JWKS is cached in KV for an hour (at most 24 KV writes a day) and
 //! fetched again early when a token names a key the cache lacks (rotation).
 
-use crate::router::{AccessPolicy, ApiError, BoxFut, Ctx, HandlerResult, Middleware, Next};
+use crate::router::{AccessPolicy, ApiError, BoxFut, HandlerResult, Middleware};
 use crate::services::access_jwt::{token_kid, verify, Jwks};
 use crate::services::config::AccessConfig;
 use crate::services::platform::OutRequest;
+use crate::state::{AppState, Ctx, Next};
 
 pub struct CfAccess;
 
@@ -61,7 +62,7 @@ async fn jwks_for(cx: &Ctx, config: &AccessConfig, kid: Option<&str>) -> Result<
     }
 }
 
-impl Middleware for CfAccess {
+impl Middleware<AppState> for CfAccess {
     fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
         Box::pin(async move {
             let config = match (&cx.config().access, cx.route.access) {

@@ -7,19 +7,19 @@
 //! (429), then the route's role is enforced (403), then the route's own
 //! after-auth limit is charged (`/backfill`).
 
+use super::auth_log::record_auth_attempt;
+use super::bearer_role::resolve_role;
 use super::rate_limit::{charge, route_key};
-use crate::router::{
-    ApiError, BoxFut, Ctx, HandlerResult, LimitPhase, Middleware, Next, Role, Tier,
-};
-use crate::services::auth_log::record_auth_attempt;
-use crate::services::tokens::{resolve_role, token_key};
+use crate::router::{ApiError, BoxFut, HandlerResult, LimitPhase, Middleware, Role, Tier};
+use crate::services::tokens::token_key;
+use crate::state::{AppState, Ctx, Next};
 
 pub struct BearerAuth;
 
 const UNAUTH_LIMITED: &str = "Rate limit exceeded. Please wait before retrying.";
 const AUTH_LIMITED: &str = "Rate limit exceeded. Maximum 3000 requests per minute.";
 
-impl Middleware for BearerAuth {
+impl Middleware<AppState> for BearerAuth {
     fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
         Box::pin(async move {
             let header = cx.req.header("authorization");

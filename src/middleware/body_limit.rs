@@ -1,7 +1,8 @@
 //! Refuses request bodies over 1 MiB with 413 (spec §3 step 2): by the
 //! declared `Content-Length` and by the bytes actually received.
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Method, Middleware, Next};
+use crate::router::{ApiError, BoxFut, HandlerResult, Method, Middleware};
+use crate::state::{AppState, Ctx, Next};
 
 pub struct BodyLimit {
     pub max_bytes: usize,
@@ -15,7 +16,7 @@ impl Default for BodyLimit {
     }
 }
 
-impl Middleware for BodyLimit {
+impl Middleware<AppState> for BodyLimit {
     fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
         Box::pin(async move {
             let declared = cx

@@ -4,14 +4,15 @@
 //! `OPTIONS` on any path answers 204 here, before body limit and auth:
 //! browsers send preflights without credentials.
 
-use crate::router::{BoxFut, Ctx, HandlerResult, Method, Middleware, Next, Res};
+use crate::router::{BoxFut, HandlerResult, Method, Middleware, Res};
+use crate::state::{AppState, Ctx, Next};
 
 pub struct Cors;
 
 const ALLOW_METHODS: &str = "GET,POST,OPTIONS";
 const ALLOW_HEADERS: &str = "Authorization,Content-Type";
 
-impl Middleware for Cors {
+impl Middleware<AppState> for Cors {
     fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
         Box::pin(async move {
             let allowed_origin = cx

@@ -3,6 +3,8 @@
 
 mod access;
 mod auth;
+mod auth_log;
+mod bearer_role;
 mod body_limit;
 mod cors;
 mod rate_limit;
@@ -17,7 +19,7 @@ pub use rate_limit::{charge, RouteRateLimit};
 pub use request_id::RequestId;
 pub use security_headers::SecurityHeaders;
 
-use crate::router::AppBuilder;
+use crate::state::AppBuilder;
 
 /// Adds the full stack to an app, outermost first:
 /// request id → security headers → CORS → body limit → rate limit → auth → Access.

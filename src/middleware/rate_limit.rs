@@ -3,13 +3,14 @@
 //! `charge`, which the auth layer uses for the per-caller tiers.
 //! A limiter error fails open: it is logged and the request goes on.
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, LimitPhase, Middleware, Next, Tier};
+use crate::router::{ApiError, BoxFut, HandlerResult, LimitPhase, Middleware, Tier};
+use crate::state::{AppState, Ctx, Next};
 
 pub struct RouteRateLimit;
 
 /// Charges one unit of `tier` under `key`; `Err(429)` when over the limit.
 pub async fn charge(cx: &Ctx, tier: Tier, key: &str, message: &str) -> Result<(), ApiError> {
-    match cx.platform().limiter.limit(tier, key).await {
+    match cx.platform().limiter.limit(tier.binding(), key).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(ApiError::too_many_requests(message, Tier::PERIOD_SECONDS)),
         Err(e) => {
@@ -24,7 +25,7 @@ pub fn route_key(prefix: &str, cx: &Ctx) -> String {
     format!("{prefix}:{}", cx.req.client_ip())
 }
 
-impl Middleware for RouteRateLimit {
+impl Middleware<AppState> for RouteRateLimit {
     fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
         Box::pin(async move {
             if let Some(limit) = cx.route.limit.filter(|l| l.phase == LimitPhase::BeforeAuth) {

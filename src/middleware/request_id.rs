@@ -2,7 +2,8 @@
 //! present), runs the rest inside a tracing span, logs one line per request
 //! and returns the id as `X-Request-Id`.
 
-use crate::router::{BoxFut, Ctx, HandlerResult, Middleware, Next};
+use crate::router::{BoxFut, HandlerResult, Middleware};
+use crate::state::{AppState, Ctx, Next};
 use tracing::Instrument;
 
 pub struct RequestId;
@@ -14,7 +15,7 @@ fn new_id() -> String {
     hex::encode(bytes)
 }
 
-impl Middleware for RequestId {
+impl Middleware<AppState> for RequestId {
     fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
         Box::pin(async move {
             let id = cx

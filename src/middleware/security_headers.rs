@@ -2,7 +2,8 @@
 //! a handler set itself wins, so a page such as `/status` can carry its own
 //! Content-Security-Policy (fix #6) instead of being styled out by this one.
 
-use crate::router::{BoxFut, Ctx, HandlerResult, Middleware, Next};
+use crate::router::{BoxFut, HandlerResult, Middleware};
+use crate::state::{AppState, Ctx, Next};
 
 pub struct SecurityHeaders {
     headers: Vec<(&'static str, &'static str)>,
@@ -25,7 +26,7 @@ impl Default for SecurityHeaders {
     }
 }
 
-impl Middleware for SecurityHeaders {
+impl Middleware<AppState> for SecurityHeaders {
     fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
         Box::pin(async move {
             let mut res = next.run(cx).await;

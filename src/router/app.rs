@@ -2,31 +2,31 @@
 //! and policy, plus the global middleware chain. Built once per isolate;
 //! `handle` is what the fetch entry and the tests call.
 
-use super::context::{AppState, Ctx, Vars};
+use super::context::{Ctx, Vars};
 use super::error::ApiError;
 use super::group::RouteGroup;
-use super::handler::{BoxFut, Handler, HandlerResult, Middleware, Next};
+use super::handler::{Handler, HandlerResult, Middleware, Next};
 use super::http::{Method, Req, Res};
 use super::meta::{AccessPolicy, RouteMeta};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-struct Endpoint {
-    handler: Rc<dyn Handler>,
+struct Endpoint<S> {
+    handler: Rc<dyn Handler<S>>,
     meta: RouteMeta,
 }
 
 /// Everything registered under one path pattern.
-struct PathEntry {
-    methods: Vec<(Method, Endpoint)>,
+struct PathEntry<S> {
+    methods: Vec<(Method, Endpoint<S>)>,
     /// Policy for a wrong method: the most permissive of the path's routes,
     /// so a public path answers 405 to anyone and a gated one only after auth.
     method_fallback: RouteMeta,
     allow: String,
 }
 
-impl PathEntry {
-    fn find(&self, method: Method) -> Option<&Endpoint> {
+impl<S> PathEntry<S> {
+    fn find(&self, method: Method) -> Option<&Endpoint<S>> {
         self.methods
             .iter()
             .find(|(m, _)| *m == method)
@@ -34,36 +34,38 @@ impl PathEntry {
     }
 }
 
-pub struct App {
+/// The application over state `S` (what handlers get in `cx.state`).
+pub struct App<S> {
     router: matchit::Router<usize>,
-    entries: Vec<PathEntry>,
-    middleware: Vec<Rc<dyn Middleware>>,
-    not_found: Rc<dyn Handler>,
+    entries: Vec<PathEntry<S>>,
+    middleware: Vec<Rc<dyn Middleware<S>>>,
 }
 
-#[derive(Default)]
-pub struct AppBuilder {
-    middleware: Vec<Rc<dyn Middleware>>,
-    groups: Vec<RouteGroup>,
+pub struct AppBuilder<S> {
+    middleware: Vec<Rc<dyn Middleware<S>>>,
+    groups: Vec<RouteGroup<S>>,
 }
 
-impl AppBuilder {
+impl<S: 'static> AppBuilder<S> {
     /// Adds a middleware; the first added is the outermost.
-    pub fn middleware(mut self, mw: impl Middleware + 'static) -> AppBuilder {
+    pub fn middleware(mut self, mw: impl Middleware<S> + 'static) -> AppBuilder<S> {
         self.middleware.push(Rc::new(mw));
         self
     }
 
-    pub fn routes(mut self, group: RouteGroup) -> AppBuilder {
+    pub fn routes(mut self, group: RouteGroup<S>) -> AppBuilder<S> {
         self.groups.push(group);
         self
     }
 
     /// Refuses conflicting routes and inconsistent policies with an error.
-    pub fn build(self) -> Result<App, String> {
+    pub fn build(self) -> Result<App<S>, String> {
         let mut router = matchit::Router::new();
         let mut index: HashMap<String, usize> = HashMap::new();
-        let mut entries: Vec<PathEntry> = Vec::new();
+        let mut entries: Vec<PathEntry<S>> = Vec::new();
+        if let Some(error) = self.groups.iter().find_map(|g| g.error.clone()) {
+            return Err(error);
+        }
         for def in self.groups.into_iter().flat_map(|g| g.routes) {
             def.meta.check()?;
             if def.methods.is_empty() {
@@ -115,12 +117,11 @@ impl AppBuilder {
             router,
             entries,
             middleware: self.middleware,
-            not_found: Rc::new(NotFound),
         })
     }
 }
 
-fn finish_entry(entry: &mut PathEntry) {
+fn finish_entry<S>(entry: &mut PathEntry<S>) {
     let mut fallback = RouteMeta {
         name: "method_not_allowed",
         limit: None,
@@ -145,29 +146,20 @@ fn finish_entry(entry: &mut PathEntry) {
         .join(", ");
 }
 
-struct NotFound;
-
-impl Handler for NotFound {
-    fn call<'a>(&'a self, _cx: &'a mut Ctx) -> BoxFut<'a, HandlerResult> {
-        Box::pin(async { Err(ApiError::not_found()) })
-    }
+async fn not_found<S>(_cx: &mut Ctx<S>) -> HandlerResult {
+    Err(ApiError::not_found())
 }
 
-struct MethodNotAllowed(String);
-
-impl Handler for MethodNotAllowed {
-    fn call<'a>(&'a self, _cx: &'a mut Ctx) -> BoxFut<'a, HandlerResult> {
-        Box::pin(async move { Err(ApiError::method_not_allowed(&self.0)) })
-    }
-}
-
-impl App {
-    pub fn builder() -> AppBuilder {
-        AppBuilder::default()
+impl<S: 'static> App<S> {
+    pub fn builder() -> AppBuilder<S> {
+        AppBuilder {
+            middleware: Vec::new(),
+            groups: Vec::new(),
+        }
     }
 
     /// Serves one request: match, then run the middleware onion around the endpoint.
-    pub async fn handle(&self, req: Req, state: Rc<AppState>) -> Res {
+    pub async fn handle(&self, req: Req, state: Rc<S>) -> Res {
         let is_head = req.method == Method::Head;
         let matched = self.router.at(&req.path).ok();
         let params: Vec<(String, String)> = matched
@@ -175,14 +167,15 @@ impl App {
             .map(|m| {
                 m.params
                     .iter()
-                    .map(|(k, v)| (k.to_string(), super::http::percent_decode(v)))
+                    .map(|(k, v)| (k.to_string(), super::http::decode_path_segment(v)))
                     .collect()
             })
             .unwrap_or_default();
         let entry = matched.and_then(|m| self.entries.get(*m.value));
+        let not_found = not_found::<S>;
         let method_not_allowed;
-        let (handler, meta): (&dyn Handler, RouteMeta) = match entry {
-            None => (self.not_found.as_ref(), RouteMeta::FALLBACK),
+        let (handler, meta): (&dyn Handler<S>, RouteMeta) = match entry {
+            None => (&not_found as &dyn Handler<S>, RouteMeta::FALLBACK),
             Some(entry) => {
                 let found = entry.find(req.method).or_else(|| {
                     // HEAD is GET without a body.
@@ -191,8 +184,15 @@ impl App {
                 match found {
                     Some(ep) => (ep.handler.as_ref(), ep.meta),
                     None => {
-                        method_not_allowed = MethodNotAllowed(entry.allow.clone());
-                        (&method_not_allowed as &dyn Handler, entry.method_fallback)
+                        let allow = entry.allow.clone();
+                        method_not_allowed = move |_cx: &mut Ctx<S>| {
+                            let allow = allow.clone();
+                            async move { Err(ApiError::method_not_allowed(&allow)) }
+                        };
+                        (
+                            &method_not_allowed as &dyn Handler<S>,
+                            entry.method_fallback,
+                        )
                     }
                 }
             }

@@ -1,19 +1,10 @@
 //! The per-request context handed down the middleware chain: the request,
 //! the matched route's params and policy, typed per-request vars and the
-//! application state (platform bindings and configuration).
+//! application's state `S`, which the router only carries.
 
 use super::http::Req;
 use super::meta::{Role, RouteMeta};
-use crate::services::config::Config;
-use crate::services::platform::Platform;
 use std::rc::Rc;
-
-/// What bindings and configuration a request sees. Built per request from the
-/// Worker `Env` at the edge, or from native implementations in tests.
-pub struct AppState {
-    pub platform: Platform,
-    pub config: Config,
-}
 
 /// Typed per-request values set by middleware (one place to look, checked by the compiler).
 #[derive(Debug, Clone, Default)]
@@ -26,28 +17,20 @@ pub struct Vars {
     pub access_email: Option<String>,
 }
 
-pub struct Ctx {
+pub struct Ctx<S> {
     pub req: Req,
     /// Path parameters, in the order the route pattern names them.
     pub params: Vec<(String, String)>,
     pub route: RouteMeta,
     pub vars: Vars,
-    pub state: Rc<AppState>,
+    pub state: Rc<S>,
 }
 
-impl Ctx {
+impl<S> Ctx<S> {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
-    }
-
-    pub fn platform(&self) -> &Platform {
-        &self.state.platform
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.state.config
     }
 }

@@ -117,12 +117,6 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-impl From<crate::services::platform::PlatformError> for ApiError {
-    fn from(e: crate::services::platform::PlatformError) -> ApiError {
-        ApiError::internal(e.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

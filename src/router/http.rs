@@ -3,6 +3,7 @@
 //! middleware and tests never touch `worker` types.
 
 use super::stream::BodyStream;
+use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
 /// HTTP methods the router distinguishes. Anything else is `Other`, which
@@ -182,10 +183,9 @@ impl Req {
 
     /// First value of a query parameter, percent-decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k) == name).then(|| percent_decode(v))
-        })
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     }
 
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
@@ -193,32 +193,17 @@ impl Req {
     }
 }
 
-/// Decodes `%XX` escapes and `+` (form encoding); invalid escapes stay as they are.
+/// Form decoding (query strings, `application/x-www-form-urlencoded`):
+/// `+` is a space, then `%XX` escapes; invalid escapes stay as they are.
 pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes.get(i) {
-            Some(b'+') => out.push(b' '),
-            Some(b'%') => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            Some(&b) => out.push(b),
-            None => break,
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Path decoding: `%XX` escapes only, so a `+` in a path stays a `+`.
+pub fn decode_path_segment(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// An outgoing response.
@@ -304,6 +289,13 @@ mod tests {
     fn invalid_escapes_are_kept() {
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz%41"), "%zzA");
+    }
+
+    #[test]
+    fn a_plus_is_a_space_in_queries_only() {
+        let req = Req::new(Method::Get, "/x?q=a+b%2Bc");
+        assert_eq!(req.query_param("q").as_deref(), Some("a b+c"));
+        assert_eq!(decode_path_segment("a+b%20c%2B"), "a+b c+");
     }
 
     #[test]

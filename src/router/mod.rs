@@ -13,10 +13,10 @@ mod meta;
 mod stream;
 
 pub use app::{App, AppBuilder};
-pub use context::{AppState, Ctx, Vars};
+pub use context::{Ctx, Vars};
 pub use error::ApiError;
 pub use group::RouteGroup;
-pub use handler::{BoxFut, Handler, HandlerResult, Middleware, Next};
-pub use http::{percent_decode, Headers, Method, Req, Res};
+pub use handler::{BoxFut, Handler, HandlerFn, HandlerResult, Middleware, MiddlewareFn, Next};
+pub use http::{decode_path_segment, percent_decode, Headers, Method, Req, Res};
 pub use meta::{AccessPolicy, LimitPhase, Role, RouteLimit, RouteMeta, Tier};
 pub use stream::{drain, BodyStream, ChunkSource};

@@ -3,8 +3,9 @@
 //! Cloudflare Access — so an operator can check a deployment in one call.
 //! Vars show their effective value: the configured one, else the default.
 
-use crate::router::{BoxFut, Ctx, HandlerResult, Res, RouteGroup};
+use crate::router::{BoxFut, HandlerResult, Res};
 use crate::services::config::NAMES;
+use crate::state::{Ctx, RouteGroup};
 use serde_json::{json, Map, Value};
 
 /// Names whose values are secret: reported as set or not, never shown.

@@ -3,10 +3,11 @@
 //! `start=&end=` (YYYY-MM-DD, at most 30 days apart) sync that range instead.
 //! For longer ranges use the backfill.
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
+use crate::router::{ApiError, BoxFut, HandlerResult, Res};
 use crate::services::collections::find;
 use crate::services::oura::discover;
 use crate::services::sync::sync_range;
+use crate::state::{Ctx, RouteGroup};
 use chrono::{DateTime, Duration, NaiveDate};
 
 const MAX_DAYS: i64 = 30;

@@ -1,11 +1,12 @@
 //! Oura webhook subscriptions (admin, spec §12.5): list, sync (create what is
 //! missing) and renew (those expiring within `days`, default 7).
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
+use crate::router::{ApiError, BoxFut, HandlerResult, Res};
 use crate::services::webhooks::subscriptions::{
     renew_within, sync as sync_subscriptions, SubscriptionClient, SubscriptionError,
     RENEW_WITHIN_DAYS,
 };
+use crate::state::{Ctx, RouteGroup};
 use serde_json::json;
 
 pub fn routes() -> RouteGroup {

@@ -4,13 +4,14 @@
 //! `/backfill/status?id=` (admin): the Workflow's status, progress per
 //! collection while it runs, and its output once complete.
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, LimitPhase, Res, RouteGroup, Tier};
+use crate::router::{ApiError, BoxFut, HandlerResult, LimitPhase, Res, Tier};
 use crate::services::backfill::{
     is_terminal, load_progress, Params, ACTIVE_PREFIX, ACTIVE_TTL_SECONDS, DEFAULT_DAYS, MAX_DAYS,
 };
 use crate::services::collections::{find, REGISTRY};
 use crate::services::oura::url::encode;
 use crate::services::platform::Platform;
+use crate::state::{Ctx, RouteGroup};
 use chrono::{DateTime, Days};
 use serde_json::{json, Map, Value};
 

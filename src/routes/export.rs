@@ -3,12 +3,11 @@
 //! query), so a year of heart rate leaves without being held in memory and
 //! without OFFSET scans that D1 would bill as rows read.
 
-use crate::router::{
-    ApiError, BodyStream, BoxFut, ChunkSource, Ctx, HandlerResult, Res, RouteGroup,
-};
+use crate::router::{ApiError, BodyStream, BoxFut, ChunkSource, HandlerResult, Res};
 use crate::services::collections::tables::exportable_tables;
 use crate::services::platform::{Db, Row, Statement};
 use crate::services::writer::TableSpec;
+use crate::state::{Ctx, RouteGroup};
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 use std::rc::Rc;

@@ -1,6 +1,7 @@
 //! `/favicon.ico` and `/favicon.svg`: a small ring, cached for a year.
 
-use crate::router::{BoxFut, Ctx, HandlerResult, Method, Res, RouteGroup};
+use crate::router::{BoxFut, HandlerResult, Method, Res};
+use crate::state::{Ctx, RouteGroup};
 
 const ICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><circle cx="32" cy="32" r="22" fill="none" stroke="#6b7cff" stroke-width="10"/><circle cx="32" cy="10" r="5" fill="#c9d1ff"/></svg>"##;
 

@@ -2,9 +2,10 @@
 //! A valid token adds the pipeline's state; the admin token adds the request
 //! as the worker saw it, with credentials and Access headers redacted.
 
-use crate::router::{BoxFut, Ctx, HandlerResult, LimitPhase, Res, Role, RouteGroup, Tier};
+use crate::router::{BoxFut, HandlerResult, LimitPhase, Res, Role, Tier};
 use crate::services::pipeline::Pipeline;
 use crate::services::time::iso_timestamp;
+use crate::state::{Ctx, RouteGroup};
 use serde_json::json;
 
 pub fn routes() -> RouteGroup {
@@ -37,7 +38,7 @@ fn health(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             "version": cx.config().version,
         });
         if cx.vars.role.is_some() {
-            let pipeline = Pipeline::read(cx).await;
+            let pipeline = Pipeline::read(cx.platform(), cx.config()).await;
             body["lastSync"] = pipeline.last_sync.clone();
             body["pipeline"] = pipeline.to_json();
         }

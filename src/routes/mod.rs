@@ -8,6 +8,7 @@ mod backfill;
 mod export;
 mod favicon;
 mod health;
+mod html;
 mod oauth;
 mod oura;
 mod sql;
@@ -16,7 +17,7 @@ mod status;
 mod summaries;
 mod webhook;
 
-use crate::router::RouteGroup;
+use crate::state::RouteGroup;
 
 /// Every route group the worker serves.
 pub fn all() -> Vec<RouteGroup> {

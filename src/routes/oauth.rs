@@ -6,11 +6,12 @@
 //! state, exchanges the code, stores the tokens, and answers with a small
 //! page that says what happened. Every failure names its cause.
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, LimitPhase, Res, RouteGroup, Tier};
-use crate::services::html::message;
+use super::html::message;
+use crate::router::{ApiError, BoxFut, HandlerResult, LimitPhase, Res, Tier};
 use crate::services::oura::url::encode;
 use crate::services::oura::{exchange_code, OuraError};
 use crate::services::platform::Statement;
+use crate::state::{Ctx, RouteGroup};
 use serde_json::json;
 
 /// States older than this are refused (and swept by the cron).

@@ -1,9 +1,10 @@
 //! `GET /api/oura/{collection}`: stored documents for clients that are not
 //! Grafana, oldest first, paginated by an opaque cursor.
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
+use crate::router::{ApiError, BoxFut, HandlerResult, Res};
 use crate::services::collections::{find, ReadSource, REGISTRY};
 use crate::services::platform::Statement;
+use crate::state::{Ctx, RouteGroup};
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 

@@ -2,9 +2,10 @@
 //! `/api/admin/db/stats` (admin). `table_stats` is exact and current after
 //! every write, so these read it instead of counting tables.
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
+use crate::router::{ApiError, BoxFut, HandlerResult, Res};
 use crate::services::platform::Statement;
 use crate::services::usage;
+use crate::state::{Ctx, RouteGroup};
 use serde_json::{json, Map, Value};
 
 /// Daily database sizes kept in KV for the growth figure (one write a day).

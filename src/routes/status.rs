@@ -1,13 +1,14 @@
 //! `/status` and `/statuspage` (any token): the pipeline at a glance, as a
 //! styled HTML page whose CSP allows exactly its own stylesheet (fix #6).
 
-use crate::router::{BoxFut, Ctx, HandlerResult, RouteGroup};
+use super::html::{escape, page};
+use crate::router::{BoxFut, HandlerResult};
 use crate::services::freshness::Freshness;
-use crate::services::html::{escape, page};
 use crate::services::pipeline::Pipeline;
 use crate::services::platform::Statement;
 use crate::services::time::iso_timestamp;
 use crate::services::usage;
+use crate::state::{Ctx, RouteGroup};
 use serde_json::Value;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1d2330;background:#f7f8fb}h1{font-size:1.5rem;margin-bottom:.2rem}.sub{color:#5b6475;margin-top:0}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem;margin:1.5rem 0}.card{background:#fff;border:1px solid #e3e6ee;border-radius:10px;padding:1rem}.card h2{font-size:1rem;margin:0 0 .5rem}.fresh,.ok{color:#1a7f37}.stale,.degraded{color:#b42318}.unknown{color:#9a6700}.badge{font-weight:600}table{width:100%;border-collapse:collapse;background:#fff;border:1px solid #e3e6ee;border-radius:10px}th,td{text-align:left;padding:.45rem .7rem;border-bottom:1px solid #eef0f5}th{background:#f0f2f7;font-size:.85rem}td.n{text-align:right;font-variant-numeric:tabular-nums}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}";
@@ -72,7 +73,7 @@ async fn usage_table(cx: &Ctx) -> String {
 fn status(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
     Box::pin(async move {
         let now = cx.platform().clock.now_ms();
-        let pipeline = Pipeline::read(cx).await;
+        let pipeline = Pipeline::read(cx.platform(), cx.config()).await;
         let names = |field: &str| -> Vec<String> {
             pipeline.last_sync[field]
                 .as_array()

@@ -1,8 +1,9 @@
 //! `/` and `/api/daily_summaries` (any token): daily rows for simple clients
 //! (spec §4.9, §4.13; fix #15: bad numbers are a 400, not a silent default).
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
+use crate::router::{ApiError, BoxFut, HandlerResult, Res};
 use crate::services::platform::Statement;
+use crate::state::{Ctx, RouteGroup};
 use chrono::{DateTime, Duration, NaiveDate};
 use serde_json::{json, Value};
 

@@ -1,9 +1,10 @@
 //! `/webhook/oura` (public, Access-exempt: Oura calls it): `GET` answers the
 //! subscription challenge, `POST` takes signed deliveries (spec §12.2–12.3).
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
+use crate::router::{ApiError, BoxFut, HandlerResult, Res};
 use crate::services::tokens::digest;
 use crate::services::webhooks::delivery::receive;
+use crate::state::{Ctx, RouteGroup};
 use subtle::ConstantTimeEq;
 
 pub fn routes() -> RouteGroup {

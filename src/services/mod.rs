@@ -1,7 +1,6 @@
 //! Everything that is not HTTP: configuration, tokens, platform bindings.
 
 pub mod access_jwt;
-pub mod auth_log;
 pub mod backfill;
 pub mod collections;
 pub mod config;
@@ -9,7 +8,6 @@ pub mod cron;
 pub mod deadline;
 pub mod documents;
 pub mod freshness;
-pub mod html;
 pub mod oura;
 pub mod pipeline;
 pub mod platform;

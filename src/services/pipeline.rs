@@ -3,8 +3,9 @@
 //! the queue consumer and its errors (D1 `webhook_freshness`, written once per
 //! batch), dead letters. Read by `/health` and `/status`.
 
-use crate::router::Ctx;
+use crate::services::config::Config;
 use crate::services::freshness::{evaluate, sync_threshold_minutes, Freshness};
+use crate::services::platform::Platform;
 use serde_json::{json, Value};
 
 pub const SYNC_KEY: &str = "sync:last_success";
@@ -30,8 +31,8 @@ pub struct Pipeline {
     pub queue_fresh: Freshness,
 }
 
-async fn kv_json(cx: &Ctx, key: &str) -> Value {
-    match cx.platform().kv.get(key).await {
+async fn kv_json(platform: &Platform, key: &str) -> Value {
+    match platform.kv.get(key).await {
         Ok(Some(text)) => serde_json::from_str(&text).unwrap_or(Value::Null),
         _ => Value::Null,
     }
@@ -51,15 +52,11 @@ fn summarize(signals: &[&Freshness], has_error: bool) -> (&'static str, &'static
 }
 
 impl Pipeline {
-    pub async fn read(cx: &Ctx) -> Pipeline {
-        let now = cx.platform().clock.now_ms();
-        let cron = cx
-            .config()
-            .get("SYNC_CRON")
-            .unwrap_or(DEFAULT_CRON)
-            .to_string();
-        let last_sync = kv_json(cx, SYNC_KEY).await;
-        let webhook_types = crate::services::webhooks::consumer::freshness(cx.platform())
+    pub async fn read(platform: &Platform, config: &Config) -> Pipeline {
+        let now = platform.clock.now_ms();
+        let cron = config.get("SYNC_CRON").unwrap_or(DEFAULT_CRON).to_string();
+        let last_sync = kv_json(platform, SYNC_KEY).await;
+        let webhook_types = crate::services::webhooks::consumer::freshness(platform)
             .await
             .unwrap_or_default();
         let latest = |field: &str| -> Option<String> {
@@ -90,8 +87,7 @@ impl Pipeline {
             .map_or(Value::Null, |r| {
                 json!({"error": r.get("last_error"), "timestamp": r.get("last_error_at"), "dataType": r.get("data_type")})
             });
-        let dead_letters = cx
-            .platform()
+        let dead_letters = platform
             .db
             .query(&crate::services::platform::Statement::new(
                 "SELECT COUNT(*) AS n FROM webhook_dead_letters",
@@ -119,7 +115,7 @@ impl Pipeline {
             ),
             webhook_fresh: evaluate(ts(&webhook).as_deref(), now, REALTIME_THRESHOLD_MINUTES),
             queue_fresh: evaluate(ts(&queue).as_deref(), now, REALTIME_THRESHOLD_MINUTES),
-            stats_error: kv_json(cx, STATS_ERROR_KEY).await,
+            stats_error: kv_json(platform, STATS_ERROR_KEY).await,
             cron,
             webhook_types,
             dead_letters,

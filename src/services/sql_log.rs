@@ -2,8 +2,8 @@
 //! Analytics Engine point — `indexes ["sql_query"]`,
 //! `doubles [ms, rows, sql length, error]`, `blobs [preview, ip hash, cache, error]`.
 
-use crate::router::Ctx;
-use crate::services::platform::DataPoint;
+use crate::services::config::Config;
+use crate::services::platform::{DataPoint, Platform};
 use crate::services::tokens::ip_hash;
 
 /// The SQL with literals and long numbers masked, whitespace folded, 120 chars at most.
@@ -76,13 +76,13 @@ impl<'a> QueryLog<'a> {
     }
 }
 
-pub fn record(cx: &Ctx, q: &QueryLog<'_>) {
-    let enabled = cx
-        .config()
+/// Logs one query and writes its data point; `client_ip` is hashed.
+pub fn record(platform: &Platform, config: &Config, client_ip: &str, q: &QueryLog<'_>) {
+    let enabled = config
         .get("LOG_SQL_PREVIEW")
         .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
     let preview = preview(q.sql, enabled);
-    let ip = ip_hash(cx.req.client_ip());
+    let ip = ip_hash(client_ip);
     let cache = if q.rows.is_none() {
         "cache_hit"
     } else {
@@ -100,7 +100,7 @@ pub fn record(cx: &Ctx, q: &QueryLog<'_>) {
         ],
         blobs: vec![preview, ip, cache.into(), q.error.unwrap_or("").to_string()],
     };
-    if let Err(e) = cx.platform().analytics.write(point) {
+    if let Err(e) = platform.analytics.write(point) {
         tracing::warn!(error = %e, "analytics write failed");
     }
 }

@@ -2,13 +2,14 @@
 //! in-memory KV, fixed clock), called in-process like Hono's `app.request()`.
 #![allow(dead_code)]
 
-use oura_edge::router::{App, AppState, Method, Req, Res};
+use oura_edge::router::{Method, Req, Res};
 use oura_edge::services::collections::{rows_for, REGISTRY};
 use oura_edge::services::config::Config;
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::try_block_on;
 use oura_edge::services::usage::{self, Meter, Settings};
 use oura_edge::services::writer::write;
+use oura_edge::state::{App, AppState};
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;

@@ -4,7 +4,7 @@
 //! is retried per its policy. `MemSteps` does the same in memory so the
 //! workflow logic is tested natively.
 
-use crate::router::BoxFut;
+use crate::services::platform::BoxFut;
 use crate::services::platform::Sleeper;
 use serde_json::Value;
 use std::cell::RefCell;

@@ -2,15 +2,20 @@
 //! `worker` adapters (wasm32) wrap the real bindings; `native` implementations
 //! (host) are real too — SQLite, in-memory KV with TTLs — and back the tests.
 
-use crate::router::{BoxFut, Tier};
 use serde_json::{Map, Value};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;
+
+/// Bindings are single-threaded (one thread per isolate), so their futures
+/// are boxed without `Send`.
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// A binding failed: the message is for logs, never for callers.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,9 +142,9 @@ pub trait HttpClient {
     fn send<'a>(&'a self, req: OutRequest) -> BoxFut<'a, PResult<OutResponse>>;
 }
 
-/// The three `[[ratelimits]]` bindings. `Ok(true)` means allowed.
+/// The `[[ratelimits]]` bindings, by binding name. `Ok(true)` means allowed.
 pub trait RateLimiter {
-    fn limit<'a>(&'a self, tier: Tier, key: &'a str) -> BoxFut<'a, PResult<bool>>;
+    fn limit<'a>(&'a self, binding: &'a str, key: &'a str) -> BoxFut<'a, PResult<bool>>;
 }
 
 /// One Analytics Engine data point.

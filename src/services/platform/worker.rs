@@ -2,11 +2,10 @@
 //! This file and `entry.rs` are the only places that touch `worker` types.
 
 use super::{
-    Analytics, Clock, DataPoint, Db, HttpClient, Kv, OutRequest, OutResponse, PResult, Platform,
-    PlatformError, QueryMeta, QueryResult, Queue, RateLimiter, Row, Sleeper, Statement, Workflows,
-    KV_MIN_TTL_SECONDS,
+    Analytics, BoxFut, Clock, DataPoint, Db, HttpClient, Kv, OutRequest, OutResponse, PResult,
+    Platform, PlatformError, QueryMeta, QueryResult, Queue, RateLimiter, Row, Sleeper, Statement,
+    Workflows, KV_MIN_TTL_SECONDS,
 };
-use crate::router::{BoxFut, Tier};
 use js_sys::{Object, Reflect};
 use serde_json::Value;
 use std::rc::Rc;
@@ -207,9 +206,9 @@ impl HttpClient for WorkerHttp {
 struct WorkerLimiter(Env);
 
 impl RateLimiter for WorkerLimiter {
-    fn limit<'a>(&'a self, tier: Tier, key: &'a str) -> BoxFut<'a, PResult<bool>> {
+    fn limit<'a>(&'a self, binding: &'a str, key: &'a str) -> BoxFut<'a, PResult<bool>> {
         Box::pin(async move {
-            let limiter = self.0.rate_limiter(tier.binding()).map_err(perr)?;
+            let limiter = self.0.rate_limiter(binding).map_err(perr)?;
             let outcome = limiter.limit(key.to_string()).await.map_err(perr)?;
             Ok(outcome.success)
         })

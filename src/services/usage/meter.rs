@@ -14,7 +14,7 @@
 
 use super::counts::Usage;
 use super::store;
-use crate::router::BoxFut;
+use crate::services::platform::BoxFut;
 use crate::services::platform::{
     Analytics, Clock, DataPoint, Db, Kv, PResult, Platform, QueryResult, Statement,
 };

@@ -1,4 +1,4 @@
-use crate::router::BoxFut;
+use crate::services::platform::BoxFut;
 use crate::services::platform::{Clock, Sleeper};
 use std::cell::Cell;
 use std::rc::Rc;

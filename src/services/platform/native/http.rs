@@ -1,4 +1,4 @@
-use crate::router::BoxFut;
+use crate::services::platform::BoxFut;
 use crate::services::platform::{HttpClient, OutRequest, OutResponse, PResult, PlatformError};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -1,4 +1,4 @@
-use crate::router::BoxFut;
+use crate::services::platform::BoxFut;
 use crate::services::platform::{Clock, Kv, PResult, KV_MIN_TTL_SECONDS};
 use std::cell::RefCell;
 use std::collections::BTreeMap;

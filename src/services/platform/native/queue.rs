@@ -1,4 +1,4 @@
-use crate::router::BoxFut;
+use crate::services::platform::BoxFut;
 use crate::services::platform::{PResult, PlatformError, Queue};
 use serde_json::Value;
 use std::cell::{Cell, RefCell};

@@ -4,7 +4,7 @@
 //! and `meta.rows_written` counting index entries as D1 does (`write_cost`).
 
 use super::write_cost::IndexCache;
-use crate::router::BoxFut;
+use crate::services::platform::BoxFut;
 use crate::services::platform::{
     Db, PResult, PlatformError, QueryMeta, QueryResult, Row, Statement,
 };

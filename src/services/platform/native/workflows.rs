@@ -1,4 +1,4 @@
-use crate::router::BoxFut;
+use crate::services::platform::BoxFut;
 use crate::services::platform::{PResult, Workflows};
 use serde_json::{json, Value};
 use std::cell::RefCell;

@@ -2,9 +2,9 @@
 //! Engine data point, `indexes ["auth"]`, `doubles [success]`,
 //! `blobs [ipHash, country, path, details]`.
 
-use crate::router::Ctx;
 use crate::services::platform::DataPoint;
 use crate::services::tokens::ip_hash;
+use crate::state::Ctx;
 
 pub fn record_auth_attempt(cx: &Ctx, success: bool, details: &str) {
     let ip = ip_hash(cx.req.client_ip());

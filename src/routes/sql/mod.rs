@@ -10,12 +10,15 @@
 //! query seen for the first time is neither looked up nor stored
 //! (`sql_cache`). One HTTP `Cache-Control` for hits and misses.
 
-use crate::router::{ApiError, BoxFut, Ctx, HandlerResult, Res, RouteGroup};
+use crate::router::{ApiError, BoxFut, HandlerResult, Res};
 use crate::services::deadline::within;
 use crate::services::platform::Statement;
 use crate::services::sql_cache::{generation, record_computed, seen_costly, worth_caching};
 use crate::services::sql_guard::{clamp_max_rows, guard, GuardConfig};
-use crate::services::sql_log::{record, QueryLog};
+use crate::services::sql_log::{self, QueryLog};
+use crate::state::{Ctx, RouteGroup};
+
+mod budget_refusal;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -112,12 +115,12 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             }
         }
 
-        if let Err(e) = crate::services::sql_budget::check(cx.platform(), cx.config()).await {
+        if let Err(used) = crate::services::sql_budget::check(cx.platform(), cx.config()).await {
             record(
                 cx,
                 &QueryLog::refused(&sql, elapsed(cx), "daily read share used"),
             );
-            return Err(e);
+            return Err(used.into());
         }
         let stmt = Statement::new(guarded.sql.clone(), guarded.params.clone());
         let timeout = timeout_ms(cx.config().get("QUERY_TIMEOUT_MS"));
@@ -193,4 +196,9 @@ fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
             .with_header("x-row-count", rows.to_string())
             .with_header("x-query-time-ms", format!("{ms:.0}")))
     })
+}
+
+/// Logs the query with this request's client and config.
+fn record(cx: &Ctx, q: &QueryLog<'_>) {
+    sql_log::record(cx.platform(), cx.config(), cx.req.client_ip(), q);
 }
