@@ -7,13 +7,11 @@
 //! The JWKS is cached in KV for an hour (at most 24 KV writes a day) and
 //! fetched again early when a token names a key the cache lacks (rotation).
 
-use crate::router::{AccessPolicy, ApiError, BoxFut, HandlerResult, Middleware};
+use crate::router::{AccessPolicy, ApiError, HandlerResult};
 use crate::services::access_jwt::{token_kid, verify, Jwks};
 use crate::services::config::AccessConfig;
 use crate::services::platform::OutRequest;
-use crate::state::{AppState, Ctx, Next};
-
-pub struct CfAccess;
+use crate::state::{Ctx, Next};
 
 const JWKS_CACHE_KEY: &str = "access:jwks";
 const JWKS_TTL_SECONDS: u64 = 3600;
@@ -62,24 +60,20 @@ async fn jwks_for(cx: &Ctx, config: &AccessConfig, kid: Option<&str>) -> Result<
     }
 }
 
-impl Middleware<AppState> for CfAccess {
-    fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
-        Box::pin(async move {
-            let config = match (&cx.config().access, cx.route.access) {
-                (Some(config), AccessPolicy::Required) => config.clone(),
-                _ => return Ok(next.run(cx).await),
-            };
-            let Some(token) = cx.req.header("cf-access-jwt-assertion").map(str::to_string) else {
-                return Err(ApiError::forbidden("Cloudflare Access token required")
-                    .with_hint("Sign in through Cloudflare Access, or send a service token (CF-Access-Client-Id and CF-Access-Client-Secret)"));
-            };
-            let kid = token_kid(&token);
-            let jwks = jwks_for(cx, &config, kid.as_deref()).await?;
-            let now = (cx.platform().clock.now_ms() / 1000.0) as i64;
-            let claims = verify(&token, &jwks, &config, now)
-                .map_err(|denied| ApiError::forbidden(denied.0))?;
-            cx.vars.access_email = claims.email.or(claims.subject);
-            Ok(next.run(cx).await)
-        })
-    }
+pub async fn cf_access(cx: &mut Ctx, next: Next<'_>) -> HandlerResult {
+    let config = match (&cx.config().access, cx.route.access) {
+        (Some(config), AccessPolicy::Required) => config.clone(),
+        _ => return Ok(next.run(cx).await),
+    };
+    let Some(token) = cx.req.header("cf-access-jwt-assertion").map(str::to_string) else {
+        return Err(ApiError::forbidden("Cloudflare Access token required")
+            .with_hint("Sign in through Cloudflare Access, or send a service token (CF-Access-Client-Id and CF-Access-Client-Secret)"));
+    };
+    let kid = token_kid(&token);
+    let jwks = jwks_for(cx, &config, kid.as_deref()).await?;
+    let now = (cx.platform().clock.now_ms() / 1000.0) as i64;
+    let claims =
+        verify(&token, &jwks, &config, now).map_err(|denied| ApiError::forbidden(denied.0))?;
+    cx.vars.access_email = claims.email.or(claims.subject);
+    Ok(next.run(cx).await)
 }

@@ -10,44 +10,38 @@
 use super::auth_log::record_auth_attempt;
 use super::bearer_role::resolve_role;
 use super::rate_limit::{charge, route_key};
-use crate::router::{ApiError, BoxFut, HandlerResult, LimitPhase, Middleware, Role, Tier};
+use crate::router::{ApiError, HandlerResult, LimitPhase, Role, Tier};
 use crate::services::tokens::token_key;
-use crate::state::{AppState, Ctx, Next};
-
-pub struct BearerAuth;
+use crate::state::{Ctx, Next};
 
 const UNAUTH_LIMITED: &str = "Rate limit exceeded. Please wait before retrying.";
 const AUTH_LIMITED: &str = "Rate limit exceeded. Maximum 3000 requests per minute.";
 
-impl Middleware<AppState> for BearerAuth {
-    fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
-        Box::pin(async move {
-            let header = cx.req.header("authorization");
-            let role = resolve_role(header, cx.config());
-            cx.vars.role = role;
-            if cx.route.role == Role::Public {
-                return Ok(next.run(cx).await);
-            }
-            let Some(role) = role else {
-                let key = format!("unauth:{}", cx.req.client_ip());
-                if let Err(limited) = charge(cx, Tier::Unauth, &key, UNAUTH_LIMITED).await {
-                    record_auth_attempt(cx, false, "Rate limit exceeded (unauthenticated)");
-                    return Err(limited);
-                }
-                record_auth_attempt(cx, false, "Invalid or missing token");
-                return Err(ApiError::unauthorized());
-            };
-            record_auth_attempt(cx, true, "");
-            let key = format!("auth:{}:{}", cx.req.client_ip(), token_key(header));
-            charge(cx, Tier::Auth, &key, AUTH_LIMITED).await?;
-            if role < cx.route.role {
-                return Err(ApiError::forbidden("Forbidden: admin token required"));
-            }
-            if let Some(limit) = cx.route.limit.filter(|l| l.phase == LimitPhase::AfterAuth) {
-                let key = route_key(limit.key_prefix, cx);
-                charge(cx, limit.tier, &key, limit.message).await?;
-            }
-            Ok(next.run(cx).await)
-        })
+pub async fn bearer_auth(cx: &mut Ctx, next: Next<'_>) -> HandlerResult {
+    let header = cx.req.header("authorization");
+    let role = resolve_role(header, cx.config());
+    cx.vars.role = role;
+    if cx.route.role == Role::Public {
+        return Ok(next.run(cx).await);
     }
+    let Some(role) = role else {
+        let key = format!("unauth:{}", cx.req.client_ip());
+        if let Err(limited) = charge(cx, Tier::Unauth, &key, UNAUTH_LIMITED).await {
+            record_auth_attempt(cx, false, "Rate limit exceeded (unauthenticated)");
+            return Err(limited);
+        }
+        record_auth_attempt(cx, false, "Invalid or missing token");
+        return Err(ApiError::unauthorized());
+    };
+    record_auth_attempt(cx, true, "");
+    let key = format!("auth:{}:{}", cx.req.client_ip(), token_key(header));
+    charge(cx, Tier::Auth, &key, AUTH_LIMITED).await?;
+    if role < cx.route.role {
+        return Err(ApiError::forbidden("Forbidden: admin token required"));
+    }
+    if let Some(limit) = cx.route.limit.filter(|l| l.phase == LimitPhase::AfterAuth) {
+        let key = route_key(limit.key_prefix, cx);
+        charge(cx, limit.tier, &key, limit.message).await?;
+    }
+    Ok(next.run(cx).await)
 }

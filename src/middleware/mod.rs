@@ -11,12 +11,12 @@ mod rate_limit;
 mod request_id;
 mod security_headers;
 
-pub use access::CfAccess;
-pub use auth::BearerAuth;
+pub use access::cf_access;
+pub use auth::bearer_auth;
 pub use body_limit::BodyLimit;
-pub use cors::Cors;
-pub use rate_limit::{charge, RouteRateLimit};
-pub use request_id::RequestId;
+pub use cors::cors;
+pub use rate_limit::{charge, route_rate_limit};
+pub use request_id::request_id;
 pub use security_headers::SecurityHeaders;
 
 use crate::state::AppBuilder;
@@ -24,11 +24,11 @@ use crate::state::AppBuilder;
 /// Adds the full stack to an app, outermost first:
 /// request id → security headers → CORS → body limit → rate limit → auth → Access.
 pub fn standard_stack(app: AppBuilder) -> AppBuilder {
-    app.middleware(RequestId)
+    app.middleware(request_id)
         .middleware(SecurityHeaders::default())
-        .middleware(Cors)
+        .middleware(cors)
         .middleware(BodyLimit::default())
-        .middleware(RouteRateLimit)
-        .middleware(BearerAuth)
-        .middleware(CfAccess)
+        .middleware(route_rate_limit)
+        .middleware(bearer_auth)
+        .middleware(cf_access)
 }

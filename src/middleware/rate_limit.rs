@@ -3,10 +3,8 @@
 //! `charge`, which the auth layer uses for the per-caller tiers.
 //! A limiter error fails open: it is logged and the request goes on.
 
-use crate::router::{ApiError, BoxFut, HandlerResult, LimitPhase, Middleware, Tier};
-use crate::state::{AppState, Ctx, Next};
-
-pub struct RouteRateLimit;
+use crate::router::{ApiError, HandlerResult, LimitPhase, Tier};
+use crate::state::{Ctx, Next};
 
 /// Charges one unit of `tier` under `key`; `Err(429)` when over the limit.
 pub async fn charge(cx: &Ctx, tier: Tier, key: &str, message: &str) -> Result<(), ApiError> {
@@ -25,14 +23,10 @@ pub fn route_key(prefix: &str, cx: &Ctx) -> String {
     format!("{prefix}:{}", cx.req.client_ip())
 }
 
-impl Middleware<AppState> for RouteRateLimit {
-    fn handle<'a>(&'a self, cx: &'a mut Ctx, next: Next<'a>) -> BoxFut<'a, HandlerResult> {
-        Box::pin(async move {
-            if let Some(limit) = cx.route.limit.filter(|l| l.phase == LimitPhase::BeforeAuth) {
-                let key = route_key(limit.key_prefix, cx);
-                charge(cx, limit.tier, &key, limit.message).await?;
-            }
-            Ok(next.run(cx).await)
-        })
+pub async fn route_rate_limit(cx: &mut Ctx, next: Next<'_>) -> HandlerResult {
+    if let Some(limit) = cx.route.limit.filter(|l| l.phase == LimitPhase::BeforeAuth) {
+        let key = route_key(limit.key_prefix, cx);
+        charge(cx, limit.tier, &key, limit.message).await?;
     }
+    Ok(next.run(cx).await)
 }

@@ -3,7 +3,7 @@
 //! `start=&end=` (YYYY-MM-DD, at most 30 days apart) sync that range instead.
 //! For longer ranges use the backfill.
 
-use crate::router::{ApiError, BoxFut, HandlerResult, Res};
+use crate::router::{ApiError, HandlerResult, Res};
 use crate::services::collections::find;
 use crate::services::oura::discover;
 use crate::services::sync::sync_range;
@@ -55,29 +55,27 @@ fn explicit_range(cx: &Ctx) -> Result<Option<(NaiveDate, NaiveDate)>, ApiError> 
     }
 }
 
-fn sync(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let days = days(cx)?;
-        let range = explicit_range(cx)?;
-        let collections = match cx.req.query_param("collections").filter(|v| !v.is_empty()) {
-            // What Oura's spec lists (falls back to the built-in registry).
-            None => discover(cx.platform(), cx.config()).await.collections,
-            Some(list) => list
-                .split(',')
-                .map(|n| {
-                    find(n.trim()).ok_or_else(|| {
-                        ApiError::bad_request(format!("Unknown collection '{}'", n.trim()))
-                    })
+async fn sync(cx: &mut Ctx) -> HandlerResult {
+    let days = days(cx)?;
+    let range = explicit_range(cx)?;
+    let collections = match cx.req.query_param("collections").filter(|v| !v.is_empty()) {
+        // What Oura's spec lists (falls back to the built-in registry).
+        None => discover(cx.platform(), cx.config()).await.collections,
+        Some(list) => list
+            .split(',')
+            .map(|n| {
+                find(n.trim()).ok_or_else(|| {
+                    ApiError::bad_request(format!("Unknown collection '{}'", n.trim()))
                 })
-                .collect::<Result<Vec<_>, _>>()?,
-        };
-        let now = cx.platform().clock.now_ms();
-        let today = DateTime::from_timestamp_millis(now as i64)
-            .map(|t| t.date_naive())
-            .ok_or_else(|| ApiError::internal("clock out of range"))?;
-        let (start, end) = range.unwrap_or((today - Duration::days(days - 1), today));
-        let report = sync_range(cx.platform(), cx.config(), &collections, start, end).await;
-        let status = if report.failed().is_empty() { 200 } else { 207 };
-        Ok(Res::json(status, &report))
-    })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let now = cx.platform().clock.now_ms();
+    let today = DateTime::from_timestamp_millis(now as i64)
+        .map(|t| t.date_naive())
+        .ok_or_else(|| ApiError::internal("clock out of range"))?;
+    let (start, end) = range.unwrap_or((today - Duration::days(days - 1), today));
+    let report = sync_range(cx.platform(), cx.config(), &collections, start, end).await;
+    let status = if report.failed().is_empty() { 200 } else { 207 };
+    Ok(Res::json(status, &report))
 }

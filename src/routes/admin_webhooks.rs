@@ -1,7 +1,7 @@
 //! Oura webhook subscriptions (admin, spec §12.5): list, sync (create what is
 //! missing) and renew (those expiring within `days`, default 7).
 
-use crate::router::{ApiError, BoxFut, HandlerResult, Res};
+use crate::router::{ApiError, HandlerResult, Res};
 use crate::services::webhooks::subscriptions::{
     renew_within, sync as sync_subscriptions, SubscriptionClient, SubscriptionError,
     RENEW_WITHIN_DAYS,
@@ -11,12 +11,10 @@ use serde_json::json;
 
 pub fn routes() -> RouteGroup {
     RouteGroup::new("/api/admin/oura/webhooks")
+        .admin_only()
         .get("", "admin_webhooks_list", list)
-        .admin()
         .post("/sync", "admin_webhooks_sync", sync)
-        .admin()
         .post("/renew", "admin_webhooks_renew", renew)
-        .admin()
 }
 
 /// Missing settings are ours to fix (500); Oura's failures are a bad gateway.
@@ -30,29 +28,25 @@ fn failed(what: &str, e: SubscriptionError) -> HandlerResult {
     }
 }
 
-fn list(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let client = match SubscriptionClient::new(cx.platform(), cx.config()) {
-            Ok(c) => c,
-            Err(e) => return failed("Failed to list Oura webhook subscriptions", e),
-        };
-        match client.list().await {
-            Ok(subs) => Ok(Res::json(
-                200,
-                &json!({ "count": subs.len(), "subscriptions": subs }),
-            )),
-            Err(e) => failed("Failed to list Oura webhook subscriptions", e),
-        }
-    })
+async fn list(cx: &mut Ctx) -> HandlerResult {
+    let client = match SubscriptionClient::new(cx.platform(), cx.config()) {
+        Ok(c) => c,
+        Err(e) => return failed("Failed to list Oura webhook subscriptions", e),
+    };
+    match client.list().await {
+        Ok(subs) => Ok(Res::json(
+            200,
+            &json!({ "count": subs.len(), "subscriptions": subs }),
+        )),
+        Err(e) => failed("Failed to list Oura webhook subscriptions", e),
+    }
 }
 
-fn sync(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        match sync_subscriptions(cx.platform(), cx.config()).await {
-            Ok(report) => Ok(Res::json(200, &report)),
-            Err(e) => failed("Failed to sync Oura webhook subscriptions", e),
-        }
-    })
+async fn sync(cx: &mut Ctx) -> HandlerResult {
+    match sync_subscriptions(cx.platform(), cx.config()).await {
+        Ok(report) => Ok(Res::json(200, &report)),
+        Err(e) => failed("Failed to sync Oura webhook subscriptions", e),
+    }
 }
 
 /// `days`: a number, rounded and clamped to 1–365; absent or not a number → 7.
@@ -67,12 +61,10 @@ fn days(cx: &Ctx) -> i64 {
     }
 }
 
-fn renew(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let days = days(cx);
-        match renew_within(cx.platform(), cx.config(), days).await {
-            Ok(report) => Ok(Res::json(200, &report)),
-            Err(e) => failed("Failed to renew Oura webhook subscriptions", e),
-        }
-    })
+async fn renew(cx: &mut Ctx) -> HandlerResult {
+    let days = days(cx);
+    match renew_within(cx.platform(), cx.config(), days).await {
+        Ok(report) => Ok(Res::json(200, &report)),
+        Err(e) => failed("Failed to renew Oura webhook subscriptions", e),
+    }
 }

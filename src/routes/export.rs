@@ -157,61 +157,59 @@ fn date(cx: &Ctx, name: &str) -> Result<Option<NaiveDate>, ApiError> {
     }
 }
 
-fn export(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let exportable = exportable_tables();
-        let names = || {
-            exportable
-                .iter()
-                .map(|e| e.table)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let table = cx.req.query_param("table").unwrap_or_default();
-        let spec = *exportable
+async fn export(cx: &mut Ctx) -> HandlerResult {
+    let exportable = exportable_tables();
+    let names = || {
+        exportable
             .iter()
-            .find(|e| e.table == table)
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("Unknown or non-exportable table '{table}'"))
-                    .with_hint(format!("one of: {}", names()))
-            })?;
-        let format = match cx.req.query_param("format").as_deref() {
-            None | Some("") | Some("csv") => Format::Csv,
-            Some("ndjson") => Format::Ndjson,
-            Some(other) => {
-                return Err(ApiError::bad_request(format!("Unknown format '{other}'"))
-                    .with_hint("csv or ndjson"))
-            }
-        };
-        let start = date(cx, "start")?
-            .map(|d| d.to_string())
-            .unwrap_or_default();
-        let end = date(cx, "end")?
-            .and_then(|d| d.succ_opt())
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "9999-12-31".to_string());
-        let (content_type, ext) = match format {
-            Format::Csv => ("text/csv; charset=utf-8", "csv"),
-            Format::Ndjson => ("application/x-ndjson", "ndjson"),
-        };
-        let stream = ExportStream {
-            db: cx.platform().db.clone(),
-            spec,
-            format,
-            start,
-            end,
-            after: None,
-            columns: None,
-            done: false,
-            page_rows: PAGE_ROWS,
-        };
-        Ok(Res::new(200)
-            .with_header("content-type", content_type)
-            .with_header(
-                "content-disposition",
-                format!("attachment; filename=\"{}.{ext}\"", spec.table),
-            )
-            .with_header("cache-control", "private, no-store")
-            .with_stream(BodyStream::new(stream)))
-    })
+            .map(|e| e.table)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let table = cx.req.query_param("table").unwrap_or_default();
+    let spec = *exportable
+        .iter()
+        .find(|e| e.table == table)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("Unknown or non-exportable table '{table}'"))
+                .with_hint(format!("one of: {}", names()))
+        })?;
+    let format = match cx.req.query_param("format").as_deref() {
+        None | Some("") | Some("csv") => Format::Csv,
+        Some("ndjson") => Format::Ndjson,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!("Unknown format '{other}'"))
+                .with_hint("csv or ndjson"))
+        }
+    };
+    let start = date(cx, "start")?
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let end = date(cx, "end")?
+        .and_then(|d| d.succ_opt())
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "9999-12-31".to_string());
+    let (content_type, ext) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        Format::Ndjson => ("application/x-ndjson", "ndjson"),
+    };
+    let stream = ExportStream {
+        db: cx.platform().db.clone(),
+        spec,
+        format,
+        start,
+        end,
+        after: None,
+        columns: None,
+        done: false,
+        page_rows: PAGE_ROWS,
+    };
+    Ok(Res::new(200)
+        .with_header("content-type", content_type)
+        .with_header(
+            "content-disposition",
+            format!("attachment; filename=\"{}.{ext}\"", spec.table),
+        )
+        .with_header("cache-control", "private, no-store")
+        .with_stream(BodyStream::new(stream)))
 }

@@ -1,6 +1,6 @@
 //! `/favicon.ico` and `/favicon.svg`: a small ring, cached for a year.
 
-use crate::router::{BoxFut, HandlerResult, Method, Res};
+use crate::router::{HandlerResult, Method, Res};
 use crate::state::{Ctx, RouteGroup};
 
 const ICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><circle cx="32" cy="32" r="22" fill="none" stroke="#6b7cff" stroke-width="10"/><circle cx="32" cy="10" r="5" fill="#c9d1ff"/></svg>"##;
@@ -13,9 +13,7 @@ pub fn routes() -> RouteGroup {
         .public()
 }
 
-fn favicon(_cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async {
-        Ok(Res::text(200, "image/svg+xml", ICON)
-            .with_header("cache-control", "public, max-age=31536000, immutable"))
-    })
+async fn favicon(_cx: &mut Ctx) -> HandlerResult {
+    Ok(Res::text(200, "image/svg+xml", ICON)
+        .with_header("cache-control", "public, max-age=31536000, immutable"))
 }

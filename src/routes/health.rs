@@ -2,7 +2,7 @@
 //! A valid token adds the pipeline's state; the admin token adds the request
 //! as the worker saw it, with credentials and Access headers redacted.
 
-use crate::router::{BoxFut, HandlerResult, LimitPhase, Res, Role, Tier};
+use crate::router::{HandlerResult, LimitPhase, Res, Role, Tier};
 use crate::services::pipeline::Pipeline;
 use crate::services::time::iso_timestamp;
 use crate::state::{Ctx, RouteGroup};
@@ -29,34 +29,32 @@ const REDACTED: &[&str] = &[
     "cf-access-jwt-assertion",
 ];
 
-fn health(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let now = cx.platform().clock.now_ms();
-        let mut body = json!({
-            "status": "ok",
-            "timestamp": iso_timestamp(now),
-            "version": cx.config().version,
+async fn health(cx: &mut Ctx) -> HandlerResult {
+    let now = cx.platform().clock.now_ms();
+    let mut body = json!({
+        "status": "ok",
+        "timestamp": iso_timestamp(now),
+        "version": cx.config().version,
+    });
+    if cx.vars.role.is_some() {
+        let pipeline = Pipeline::read(cx.platform(), cx.config()).await;
+        body["lastSync"] = pipeline.last_sync.clone();
+        body["pipeline"] = pipeline.to_json();
+    }
+    if cx.vars.role == Some(Role::Admin) {
+        let headers: serde_json::Map<String, serde_json::Value> = cx
+            .req
+            .headers
+            .iter()
+            .filter(|(k, _)| !REDACTED.contains(k))
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        body["usage"] = crate::routes::stats::usage_json(cx).await;
+        body["request"] = json!({
+            "headers": headers,
+            "method": cx.req.method.as_str(),
+            "url": format!("{}{}", cx.req.origin, cx.req.path),
         });
-        if cx.vars.role.is_some() {
-            let pipeline = Pipeline::read(cx.platform(), cx.config()).await;
-            body["lastSync"] = pipeline.last_sync.clone();
-            body["pipeline"] = pipeline.to_json();
-        }
-        if cx.vars.role == Some(Role::Admin) {
-            let headers: serde_json::Map<String, serde_json::Value> = cx
-                .req
-                .headers
-                .iter()
-                .filter(|(k, _)| !REDACTED.contains(k))
-                .map(|(k, v)| (k.to_string(), json!(v)))
-                .collect();
-            body["usage"] = crate::routes::stats::usage_json(cx).await;
-            body["request"] = json!({
-                "headers": headers,
-                "method": cx.req.method.as_str(),
-                "url": format!("{}{}", cx.req.origin, cx.req.path),
-            });
-        }
-        Ok(Res::json(200, &body))
-    })
+    }
+    Ok(Res::json(200, &body))
 }

@@ -7,7 +7,7 @@
 //! page that says what happened. Every failure names its cause.
 
 use super::html::message;
-use crate::router::{ApiError, BoxFut, HandlerResult, LimitPhase, Res, Tier};
+use crate::router::{ApiError, HandlerResult, LimitPhase, Res, Tier};
 use crate::services::oura::url::encode;
 use crate::services::oura::{exchange_code, OuraError};
 use crate::services::platform::Statement;
@@ -54,122 +54,118 @@ fn new_state() -> Result<String, ApiError> {
     Ok(hex::encode(bytes))
 }
 
-fn start(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        // Validate everything before storing anything.
-        let client_id = required(cx, "OURA_CLIENT_ID")?;
-        required(cx, "OURA_CLIENT_SECRET")?;
-        let redirect = redirect_uri(cx)?;
-        let authorize = cx
-            .config()
-            .get_or_default("OURA_AUTHORIZE_URL")
-            .unwrap_or_default()
-            .to_string();
-        let scopes = cx
-            .config()
-            .get_or_default("OURA_SCOPES")
-            .unwrap_or_default()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let state = new_state()?;
-        let now = cx.platform().clock.now_ms();
-        cx.platform()
-            .db
-            .query(&Statement::new(
-                "INSERT INTO oura_oauth_states (state, user_id, created_at) VALUES (?1, 'default', ?2)",
-                vec![json!(state), json!(now as i64)],
-            ))
-            .await
-            .map_err(|e| ApiError::internal(format!("storing OAuth state: {e}")))?;
-        let sep = if authorize.contains('?') { '&' } else { '?' };
-        let location = format!(
-            "{authorize}{sep}response_type=code&client_id={}&redirect_uri={}&scope={}&state={}",
-            encode(&client_id),
-            encode(&redirect),
-            encode(&scopes),
-            encode(&state)
-        );
-        Ok(Res::empty(302)
-            .with_header("location", location)
-            .with_header("cache-control", "no-store"))
-    })
+async fn start(cx: &mut Ctx) -> HandlerResult {
+    // Validate everything before storing anything.
+    let client_id = required(cx, "OURA_CLIENT_ID")?;
+    required(cx, "OURA_CLIENT_SECRET")?;
+    let redirect = redirect_uri(cx)?;
+    let authorize = cx
+        .config()
+        .get_or_default("OURA_AUTHORIZE_URL")
+        .unwrap_or_default()
+        .to_string();
+    let scopes = cx
+        .config()
+        .get_or_default("OURA_SCOPES")
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let state = new_state()?;
+    let now = cx.platform().clock.now_ms();
+    cx.platform()
+        .db
+        .query(&Statement::new(
+            "INSERT INTO oura_oauth_states (state, user_id, created_at) VALUES (?1, 'default', ?2)",
+            vec![json!(state), json!(now as i64)],
+        ))
+        .await
+        .map_err(|e| ApiError::internal(format!("storing OAuth state: {e}")))?;
+    let sep = if authorize.contains('?') { '&' } else { '?' };
+    let location = format!(
+        "{authorize}{sep}response_type=code&client_id={}&redirect_uri={}&scope={}&state={}",
+        encode(&client_id),
+        encode(&redirect),
+        encode(&scopes),
+        encode(&state)
+    );
+    Ok(Res::empty(302)
+        .with_header("location", location)
+        .with_header("cache-control", "no-store"))
 }
 
-fn callback(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        if let Some(error) = cx.req.query_param("error") {
-            let detail = cx.req.query_param("error_description").unwrap_or_default();
+async fn callback(cx: &mut Ctx) -> HandlerResult {
+    if let Some(error) = cx.req.query_param("error") {
+        let detail = cx.req.query_param("error_description").unwrap_or_default();
+        return Ok(message(
+            400,
+            "Oura did not authorise the connection",
+            &format!("Oura answered `{error}` {detail}. Start again from /oauth/start."),
+        ));
+    }
+    let (Some(code), Some(state)) = (
+        cx.req.query_param("code").filter(|c| !c.is_empty()),
+        cx.req.query_param("state").filter(|s| !s.is_empty()),
+    ) else {
+        return Ok(message(
+            400,
+            "Missing code or state",
+            "This page is where Oura sends you back after you authorise oura-edge; open /oauth/start to begin.",
+        ));
+    };
+    let now = cx.platform().clock.now_ms();
+    // Consume the state whatever happens next: each state works once.
+    let consumed = cx
+        .platform()
+        .db
+        .query(&Statement::new(
+            "DELETE FROM oura_oauth_states WHERE state = ?1 RETURNING created_at",
+            vec![json!(state)],
+        ))
+        .await
+        .map_err(|e| ApiError::internal(format!("reading OAuth state: {e}")))?;
+    let created = consumed
+        .rows
+        .first()
+        .and_then(|r| r.get("created_at"))
+        .and_then(serde_json::Value::as_f64);
+    match created {
+        None => {
             return Ok(message(
                 400,
-                "Oura did not authorise the connection",
-                &format!("Oura answered `{error}` {detail}. Start again from /oauth/start."),
-            ));
-        }
-        let (Some(code), Some(state)) = (
-            cx.req.query_param("code").filter(|c| !c.is_empty()),
-            cx.req.query_param("state").filter(|s| !s.is_empty()),
-        ) else {
-            return Ok(message(
-                400,
-                "Missing code or state",
-                "This page is where Oura sends you back after you authorise oura-edge; open /oauth/start to begin.",
-            ));
-        };
-        let now = cx.platform().clock.now_ms();
-        // Consume the state whatever happens next: each state works once.
-        let consumed = cx
-            .platform()
-            .db
-            .query(&Statement::new(
-                "DELETE FROM oura_oauth_states WHERE state = ?1 RETURNING created_at",
-                vec![json!(state)],
+                "Unknown or already used state",
+                "This authorisation link was already used or never issued here. Start again from /oauth/start.",
             ))
-            .await
-            .map_err(|e| ApiError::internal(format!("reading OAuth state: {e}")))?;
-        let created = consumed
-            .rows
-            .first()
-            .and_then(|r| r.get("created_at"))
-            .and_then(serde_json::Value::as_f64);
-        match created {
-            None => {
-                return Ok(message(
-                    400,
-                    "Unknown or already used state",
-                    "This authorisation link was already used or never issued here. Start again from /oauth/start.",
-                ))
-            }
-            Some(t) if now - t > STATE_TTL_MS => {
-                return Ok(message(
-                    400,
-                    "The authorisation expired",
-                    "More than 15 minutes passed since /oauth/start. Start again.",
-                ))
-            }
-            Some(_) => {}
         }
-        let redirect = redirect_uri(cx)?;
-        match exchange_code(cx.platform(), cx.config(), &code, &redirect).await {
-            Ok(_) => Ok(message(
-                200,
-                "Oura account connected",
-                "oura-edge stored its tokens and can now sync your data. You can close this page.",
-            )),
-            Err(e) => {
-                tracing::warn!(error = %e, "OAuth code exchange failed");
-                let (status, text) = match e {
-                    OuraError::Http { status, .. } if status < 500 => (
-                        400,
-                        "Oura refused the authorisation code (it may have expired or been used). Start again from /oauth/start.",
-                    ),
-                    _ => (
-                        502,
-                        "Oura's token service could not be reached or failed. Try again in a minute.",
-                    ),
-                };
-                Ok(message(status, "Could not finish connecting", text))
-            }
+        Some(t) if now - t > STATE_TTL_MS => {
+            return Ok(message(
+                400,
+                "The authorisation expired",
+                "More than 15 minutes passed since /oauth/start. Start again.",
+            ))
         }
-    })
+        Some(_) => {}
+    }
+    let redirect = redirect_uri(cx)?;
+    match exchange_code(cx.platform(), cx.config(), &code, &redirect).await {
+        Ok(_) => Ok(message(
+            200,
+            "Oura account connected",
+            "oura-edge stored its tokens and can now sync your data. You can close this page.",
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "OAuth code exchange failed");
+            let (status, text) = match e {
+                OuraError::Http { status, .. } if status < 500 => (
+                    400,
+                    "Oura refused the authorisation code (it may have expired or been used). Start again from /oauth/start.",
+                ),
+                _ => (
+                    502,
+                    "Oura's token service could not be reached or failed. Try again in a minute.",
+                ),
+            };
+            Ok(message(status, "Could not finish connecting", text))
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! `/api/admin/db/stats` (admin). `table_stats` is exact and current after
 //! every write, so these read it instead of counting tables.
 
-use crate::router::{ApiError, BoxFut, HandlerResult, Res};
+use crate::router::{ApiError, HandlerResult, Res};
 use crate::services::platform::Statement;
 use crate::services::usage;
 use crate::state::{Ctx, RouteGroup};
@@ -38,16 +38,14 @@ fn mb(bytes: Option<u64>) -> Value {
     })
 }
 
-fn stats(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let r = query(
-            cx,
-            "SELECT resource, min_day, max_day, record_count, updated_at FROM table_stats ORDER BY resource",
-            "Failed to fetch table stats",
-        )
-        .await?;
-        Ok(Res::json(200, &r.rows).with_header("cache-control", "private, max-age=60"))
-    })
+async fn stats(cx: &mut Ctx) -> HandlerResult {
+    let r = query(
+        cx,
+        "SELECT resource, min_day, max_day, record_count, updated_at FROM table_stats ORDER BY resource",
+        "Failed to fetch table stats",
+    )
+    .await?;
+    Ok(Res::json(200, &r.rows).with_header("cache-control", "private, max-age=60"))
 }
 
 /// Records today's size (once a day) and returns bytes per day over the kept history.
@@ -95,38 +93,36 @@ async fn growth_per_day(cx: &Ctx, today: &str, size: u64) -> Value {
     }
 }
 
-fn db_info(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let r = query(
-            cx,
-            "SELECT SUM(record_count) AS total_records FROM table_stats",
-            "Failed to fetch DB info",
-        )
-        .await?;
-        let size = r.meta.size_after;
-        let total = r
-            .rows
-            .first()
-            .and_then(|row| row.get("total_records"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let today = crate::services::time::iso_timestamp(cx.platform().clock.now_ms());
-        let growth = match size {
-            Some(s) => growth_per_day(cx, today.get(..10).unwrap_or(""), s).await,
-            None => Value::Null,
-        };
-        Ok(Res::json(
-            200,
-            &json!({
-                "file_size_bytes": size,
-                "file_size_mb": mb(size),
-                "total_records": total,
-                "growth_bytes_per_day": growth,
-                "usage": usage_json(cx).await,
-            }),
-        )
-        .with_header("cache-control", "private, max-age=60"))
-    })
+async fn db_info(cx: &mut Ctx) -> HandlerResult {
+    let r = query(
+        cx,
+        "SELECT SUM(record_count) AS total_records FROM table_stats",
+        "Failed to fetch DB info",
+    )
+    .await?;
+    let size = r.meta.size_after;
+    let total = r
+        .rows
+        .first()
+        .and_then(|row| row.get("total_records"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let today = crate::services::time::iso_timestamp(cx.platform().clock.now_ms());
+    let growth = match size {
+        Some(s) => growth_per_day(cx, today.get(..10).unwrap_or(""), s).await,
+        None => Value::Null,
+    };
+    Ok(Res::json(
+        200,
+        &json!({
+            "file_size_bytes": size,
+            "file_size_mb": mb(size),
+            "total_records": total,
+            "growth_bytes_per_day": growth,
+            "usage": usage_json(cx).await,
+        }),
+    )
+    .with_header("cache-control", "private, max-age=60"))
 }
 
 /// The usage meter beside its quotas (`null` when it cannot be read).
@@ -141,33 +137,31 @@ pub async fn usage_json(cx: &Ctx) -> Value {
     }
 }
 
-fn admin_db_stats(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let tables = query(
-            cx,
-            "SELECT resource, record_count, min_day, max_day, updated_at FROM table_stats ORDER BY resource",
-            "Failed to fetch DB stats",
-        )
-        .await?;
-        // sqlite_stat1 exists only after ANALYZE / PRAGMA optimize: absent is not an error.
-        let indexes = cx
-            .platform()
-            .db
-            .query(&Statement::new(
-                "SELECT tbl, idx, stat FROM sqlite_stat1 WHERE tbl NOT LIKE '_cf_%' ORDER BY tbl, idx",
-                vec![],
-            ))
-            .await
-            .map(|r| r.rows)
-            .unwrap_or_default();
-        let size = tables.meta.size_after;
-        Ok(Res::json(
-            200,
-            &json!({
-                "database": {"file_size_bytes": size, "file_size_mb": mb(size)},
-                "tables": tables.rows,
-                "indexes": indexes,
-            }),
+async fn admin_db_stats(cx: &mut Ctx) -> HandlerResult {
+    let tables = query(
+        cx,
+        "SELECT resource, record_count, min_day, max_day, updated_at FROM table_stats ORDER BY resource",
+        "Failed to fetch DB stats",
+    )
+    .await?;
+    // sqlite_stat1 exists only after ANALYZE / PRAGMA optimize: absent is not an error.
+    let indexes = cx
+        .platform()
+        .db
+        .query(&Statement::new(
+            "SELECT tbl, idx, stat FROM sqlite_stat1 WHERE tbl NOT LIKE '_cf_%' ORDER BY tbl, idx",
+            vec![],
         ))
-    })
+        .await
+        .map(|r| r.rows)
+        .unwrap_or_default();
+    let size = tables.meta.size_after;
+    Ok(Res::json(
+        200,
+        &json!({
+            "database": {"file_size_bytes": size, "file_size_mb": mb(size)},
+            "tables": tables.rows,
+            "indexes": indexes,
+        }),
+    ))
 }

@@ -2,7 +2,7 @@
 //! styled HTML page whose CSP allows exactly its own stylesheet (fix #6).
 
 use super::html::{escape, page};
-use crate::router::{BoxFut, HandlerResult};
+use crate::router::HandlerResult;
 use crate::services::freshness::Freshness;
 use crate::services::pipeline::Pipeline;
 use crate::services::platform::Statement;
@@ -70,77 +70,76 @@ async fn usage_table(cx: &Ctx) -> String {
     )
 }
 
-fn status(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let now = cx.platform().clock.now_ms();
-        let pipeline = Pipeline::read(cx.platform(), cx.config()).await;
-        let names = |field: &str| -> Vec<String> {
-            pipeline.last_sync[field]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        };
-        let (failures, deferred) = (names("failures"), names("deferred"));
-        let mut sync_detail = vec![format!("Schedule: {}", pipeline.cron)];
-        if !failures.is_empty() {
-            sync_detail.push(format!("Failed last run: {}", failures.join(", ")));
+async fn status(cx: &mut Ctx) -> HandlerResult {
+    let now = cx.platform().clock.now_ms();
+    let pipeline = Pipeline::read(cx.platform(), cx.config()).await;
+    let names = |field: &str| -> Vec<String> {
+        pipeline.last_sync[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    };
+    let (failures, deferred) = (names("failures"), names("deferred"));
+    let mut sync_detail = vec![format!("Schedule: {}", pipeline.cron)];
+    if !failures.is_empty() {
+        sync_detail.push(format!("Failed last run: {}", failures.join(", ")));
+    }
+    if !deferred.is_empty() {
+        sync_detail.push(format!(
+            "Deferred to the next run (D1 queries per invocation ran low): {}",
+            deferred.join(", ")
+        ));
+    }
+    let sync_detail = sync_detail.join(" · ");
+    let queue_detail = match pipeline.queue_error.get("error").and_then(Value::as_str) {
+        Some(e) => format!("Last error: {e} · dead letters: {}", pipeline.dead_letters),
+        None => format!("Dead letters: {}", pipeline.dead_letters),
+    };
+    let tables = cx
+        .platform()
+        .db
+        .query(&Statement::new(
+            "SELECT resource, record_count, min_day, max_day, updated_at FROM table_stats ORDER BY resource",
+            vec![],
+        ))
+        .await;
+    let rows_html = match &tables {
+        Ok(r) => r
+            .rows
+            .iter()
+            .map(|row| {
+                let s = |k: &str| escape(row.get(k).and_then(Value::as_str).unwrap_or("—"));
+                let n = row.get("record_count").and_then(Value::as_i64).unwrap_or(0);
+                format!(
+                    "<tr><td>{}</td><td class=\"n\">{n}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    s("resource"),
+                    s("min_day"),
+                    s("max_day"),
+                    s("updated_at")
+                )
+            })
+            .collect::<String>(),
+        Err(e) => {
+            tracing::error!(error = %e, "status: table stats unavailable");
+            "<tr><td colspan=\"5\">Table statistics are unavailable right now.</td></tr>"
+                .to_string()
         }
-        if !deferred.is_empty() {
-            sync_detail.push(format!(
-                "Deferred to the next run (D1 queries per invocation ran low): {}",
-                deferred.join(", ")
-            ));
-        }
-        let sync_detail = sync_detail.join(" · ");
-        let queue_detail = match pipeline.queue_error.get("error").and_then(Value::as_str) {
-            Some(e) => format!("Last error: {e} · dead letters: {}", pipeline.dead_letters),
-            None => format!("Dead letters: {}", pipeline.dead_letters),
-        };
-        let tables = cx
-            .platform()
-            .db
-            .query(&Statement::new(
-                "SELECT resource, record_count, min_day, max_day, updated_at FROM table_stats ORDER BY resource",
-                vec![],
-            ))
-            .await;
-        let rows_html = match &tables {
-            Ok(r) => r
-                .rows
-                .iter()
-                .map(|row| {
-                    let s = |k: &str| escape(row.get(k).and_then(Value::as_str).unwrap_or("—"));
-                    let n = row.get("record_count").and_then(Value::as_i64).unwrap_or(0);
-                    format!(
-                        "<tr><td>{}</td><td class=\"n\">{n}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                        s("resource"),
-                        s("min_day"),
-                        s("max_day"),
-                        s("updated_at")
-                    )
-                })
-                .collect::<String>(),
-            Err(e) => {
-                tracing::error!(error = %e, "status: table stats unavailable");
-                "<tr><td colspan=\"5\">Table statistics are unavailable right now.</td></tr>".to_string()
-            }
-        };
-        let usage_html = usage_table(cx).await;
-        let (label, overall) = pipeline.status();
-        let body = format!(
-            "<h1>oura-edge status</h1><p class=\"sub\">Version {} · generated {} · pipeline <span class=\"badge {overall}\">{label}</span></p>\
-             <div class=\"cards\">{}{}{}</div>\
-             <table><thead><tr><th>Table</th><th>Rows</th><th>First day</th><th>Last day</th><th>Updated</th></tr></thead><tbody>{rows_html}</tbody></table>\
-             {usage_html}",
-            escape(cx.config().version),
-            escape(&iso_timestamp(now)),
-            card("Cron reconciliation", &pipeline.sync_fresh, &sync_detail),
-            card("Webhooks", &pipeline.webhook_fresh, "Deliveries from Oura"),
-            card("Queue consumer", &pipeline.queue_fresh, &queue_detail),
-        );
-        Ok(page(200, "oura-edge status", &body, STYLE))
-    })
+    };
+    let usage_html = usage_table(cx).await;
+    let (label, overall) = pipeline.status();
+    let body = format!(
+        "<h1>oura-edge status</h1><p class=\"sub\">Version {} · generated {} · pipeline <span class=\"badge {overall}\">{label}</span></p>\
+         <div class=\"cards\">{}{}{}</div>\
+         <table><thead><tr><th>Table</th><th>Rows</th><th>First day</th><th>Last day</th><th>Updated</th></tr></thead><tbody>{rows_html}</tbody></table>\
+         {usage_html}",
+        escape(cx.config().version),
+        escape(&iso_timestamp(now)),
+        card("Cron reconciliation", &pipeline.sync_fresh, &sync_detail),
+        card("Webhooks", &pipeline.webhook_fresh, "Deliveries from Oura"),
+        card("Queue consumer", &pipeline.queue_fresh, &queue_detail),
+    );
+    Ok(page(200, "oura-edge status", &body, STYLE))
 }

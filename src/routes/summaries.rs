@@ -1,7 +1,7 @@
 //! `/` and `/api/daily_summaries` (any token): daily rows for simple clients
 //! (spec §4.9, §4.13; fix #15: bad numbers are a 400, not a silent default).
 
-use crate::router::{ApiError, BoxFut, HandlerResult, Res};
+use crate::router::{ApiError, HandlerResult, Res};
 use crate::services::platform::Statement;
 use crate::state::{Ctx, RouteGroup};
 use chrono::{DateTime, Duration, NaiveDate};
@@ -47,42 +47,36 @@ async fn rows(cx: &Ctx, sql: &str, params: Vec<Value>) -> HandlerResult {
     Ok(Res::json(200, &result.rows).with_header("cache-control", "private, max-age=300"))
 }
 
-fn root(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let days = match cx.req.query_param("days").filter(|v| !v.is_empty()) {
-            None => DEFAULT_DAYS,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|d| (1..=MAX_DAYS).contains(d))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "days must be a whole number from 1 to {MAX_DAYS}"
-                    ))
-                })?,
-        };
-        let cutoff = (today(cx)? - Duration::days(days)).to_string();
-        rows(
-            cx,
-            "SELECT * FROM daily_summaries WHERE day >= ?1 ORDER BY day ASC",
-            vec![json!(cutoff)],
-        )
-        .await
-    })
+async fn root(cx: &mut Ctx) -> HandlerResult {
+    let days = match cx.req.query_param("days").filter(|v| !v.is_empty()) {
+        None => DEFAULT_DAYS,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=MAX_DAYS).contains(d))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("days must be a whole number from 1 to {MAX_DAYS}"))
+            })?,
+    };
+    let cutoff = (today(cx)? - Duration::days(days)).to_string();
+    rows(
+        cx,
+        "SELECT * FROM daily_summaries WHERE day >= ?1 ORDER BY day ASC",
+        vec![json!(cutoff)],
+    )
+    .await
 }
 
-fn daily_summaries(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let start = match date_param(cx, "start")? {
-            Some(s) => s,
-            None => (today(cx)? - Duration::days(DEFAULT_DAYS)).to_string(),
-        };
-        let end = date_param(cx, "end")?.unwrap_or_else(|| "9999-12-31".to_string());
-        rows(
-            cx,
-            "SELECT * FROM daily_summaries WHERE day >= ?1 AND day <= ?2 ORDER BY day ASC LIMIT 50000",
-            vec![json!(start), json!(end)],
-        )
-        .await
-    })
+async fn daily_summaries(cx: &mut Ctx) -> HandlerResult {
+    let start = match date_param(cx, "start")? {
+        Some(s) => s,
+        None => (today(cx)? - Duration::days(DEFAULT_DAYS)).to_string(),
+    };
+    let end = date_param(cx, "end")?.unwrap_or_else(|| "9999-12-31".to_string());
+    rows(
+        cx,
+        "SELECT * FROM daily_summaries WHERE day >= ?1 AND day <= ?2 ORDER BY day ASC LIMIT 50000",
+        vec![json!(start), json!(end)],
+    )
+    .await
 }

@@ -10,7 +10,7 @@
 //! query seen for the first time is neither looked up nor stored
 //! (`sql_cache`). One HTTP `Cache-Control` for hits and misses.
 
-use crate::router::{ApiError, BoxFut, HandlerResult, Res};
+use crate::router::{ApiError, HandlerResult, Res};
 use crate::services::deadline::within;
 use crate::services::platform::Statement;
 use crate::services::sql_cache::{generation, record_computed, seen_costly, worth_caching};
@@ -66,136 +66,134 @@ fn body_parts(cx: &Ctx) -> (String, Vec<Value>) {
     (sql, params)
 }
 
-fn handler(cx: &mut Ctx) -> BoxFut<'_, HandlerResult> {
-    Box::pin(async move {
-        let started = cx.platform().clock.now_ms();
-        let elapsed = |cx: &Ctx| cx.platform().clock.now_ms() - started;
-        let (sql, params) = body_parts(cx);
-        if sql.is_empty() {
-            return Err(ApiError::bad_request("SQL query is required"));
-        }
-        let max_rows = clamp_max_rows(cx.config().get("MAX_QUERY_ROWS"));
-        let config = GuardConfig::for_schema(max_rows);
-        let guarded = match guard(&sql, &params, &config) {
-            Ok(g) => g,
-            Err(e) => {
-                record(cx, &QueryLog::refused(&sql, elapsed(cx), &e.message));
-                let mut err = ApiError::bad_request(e.message);
-                if let Some(h) = e.hint {
-                    err = err.with_hint(h);
-                }
-                return Err(err);
+async fn handler(cx: &mut Ctx) -> HandlerResult {
+    let started = cx.platform().clock.now_ms();
+    let elapsed = |cx: &Ctx| cx.platform().clock.now_ms() - started;
+    let (sql, params) = body_parts(cx);
+    if sql.is_empty() {
+        return Err(ApiError::bad_request("SQL query is required"));
+    }
+    let max_rows = clamp_max_rows(cx.config().get("MAX_QUERY_ROWS"));
+    let config = GuardConfig::for_schema(max_rows);
+    let guarded = match guard(&sql, &params, &config) {
+        Ok(g) => g,
+        Err(e) => {
+            record(cx, &QueryLog::refused(&sql, elapsed(cx), &e.message));
+            let mut err = ApiError::bad_request(e.message);
+            if let Some(h) = e.hint {
+                err = err.with_hint(h);
             }
-        };
+            return Err(err);
+        }
+    };
 
-        let kv = cx.platform().kv.clone();
-        let digest = query_digest(&sql, &params);
-        // Only a query this isolate found costly before can have an entry.
-        let key = if seen_costly(&digest) {
-            Some(cache_key(generation(kv.as_ref()).await, &digest))
-        } else {
-            None
-        };
-        if let Some(key) = &key {
-            if let Ok(Some(hit)) = kv.get(key).await {
-                let ms = elapsed(cx);
-                record(
-                    cx,
-                    &QueryLog {
-                        sql: &sql,
-                        ms,
-                        rows: None,
-                        error: None,
-                    },
-                );
-                return Ok(Res::text(200, "application/json", hit)
-                    .with_header("cache-control", CACHE_CONTROL)
-                    .with_header("x-cache", "HIT")
-                    .with_header("x-query-time-ms", format!("{ms:.0}")));
-            }
-        }
-
-        if let Err(used) = crate::services::sql_budget::check(cx.platform(), cx.config()).await {
-            record(
-                cx,
-                &QueryLog::refused(&sql, elapsed(cx), "daily read share used"),
-            );
-            return Err(used.into());
-        }
-        let stmt = Statement::new(guarded.sql.clone(), guarded.params.clone());
-        let timeout = timeout_ms(cx.config().get("QUERY_TIMEOUT_MS"));
-        let db = cx.platform().db.clone();
-        let sleeper = cx.platform().sleeper.clone();
-        let result = match within(sleeper.as_ref(), timeout, db.query(&stmt)).await {
-            Some(Ok(r)) => r,
-            Some(Err(e)) => {
-                record(
-                    cx,
-                    &QueryLog::refused(&sql, elapsed(cx), "execution failed"),
-                );
-                return Err(ApiError::new(500, "Query execution failed")
-                    .with_hint("Please check your SQL syntax and try again.")
-                    .with_cause(e.to_string()));
-            }
-            None => {
-                record(cx, &QueryLog::refused(&sql, elapsed(cx), "timeout"));
-                return Err(ApiError::new(408, "Query timeout").with_hint(
-                    "Your query took too long to execute. Try simplifying it or adding more specific filters.",
-                ));
-            }
-        };
-        crate::services::sql_budget::spend(cx.platform(), result.meta.rows_read);
-        let rows = result.rows.len();
-        if rows as u64 > guarded.row_cap {
-            let msg = format!("Too many rows returned: {rows}");
+    let kv = cx.platform().kv.clone();
+    let digest = query_digest(&sql, &params);
+    // Only a query this isolate found costly before can have an entry.
+    let key = if seen_costly(&digest) {
+        Some(cache_key(generation(kv.as_ref()).await, &digest))
+    } else {
+        None
+    };
+    if let Some(key) = &key {
+        if let Ok(Some(hit)) = kv.get(key).await {
+            let ms = elapsed(cx);
             record(
                 cx,
                 &QueryLog {
                     sql: &sql,
-                    ms: elapsed(cx),
-                    rows: Some(rows),
-                    error: Some(&msg),
+                    ms,
+                    rows: None,
+                    error: None,
                 },
             );
-            return Err(
-                ApiError::bad_request("Query returned too many rows").with_hint(format!(
-                "Maximum {} rows allowed. Please add a LIMIT clause or use more specific filters.",
-                guarded.row_cap
-            )),
+            return Ok(Res::text(200, "application/json", hit)
+                .with_header("cache-control", CACHE_CONTROL)
+                .with_header("x-cache", "HIT")
+                .with_header("x-query-time-ms", format!("{ms:.0}")));
+        }
+    }
+
+    if let Err(used) = crate::services::sql_budget::check(cx.platform(), cx.config()).await {
+        record(
+            cx,
+            &QueryLog::refused(&sql, elapsed(cx), "daily read share used"),
+        );
+        return Err(used.into());
+    }
+    let stmt = Statement::new(guarded.sql.clone(), guarded.params.clone());
+    let timeout = timeout_ms(cx.config().get("QUERY_TIMEOUT_MS"));
+    let db = cx.platform().db.clone();
+    let sleeper = cx.platform().sleeper.clone();
+    let result = match within(sleeper.as_ref(), timeout, db.query(&stmt)).await {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            record(
+                cx,
+                &QueryLog::refused(&sql, elapsed(cx), "execution failed"),
             );
+            return Err(ApiError::new(500, "Query execution failed")
+                .with_hint("Please check your SQL syntax and try again.")
+                .with_cause(e.to_string()));
         }
-        let mut meta = Map::new();
-        meta.insert("rows_read".into(), json!(result.meta.rows_read));
-        meta.insert("rows_written".into(), json!(result.meta.rows_written));
-        meta.insert("size_after".into(), json!(result.meta.size_after));
-        let body = json!({"results": result.rows, "meta": meta}).to_string();
-        let costly = worth_caching(result.meta.rows_read, body.len());
-        // Stored on its second sighting: a query seen once may never repeat.
-        if record_computed(&digest, costly) && costly {
-            let key = match key {
-                Some(k) => k,
-                None => cache_key(generation(kv.as_ref()).await, &digest),
-            };
-            if let Err(e) = kv.put(&key, &body, Some(CACHE_TTL_SECONDS)).await {
-                tracing::warn!(error = %e, "could not cache a query result");
-            }
+        None => {
+            record(cx, &QueryLog::refused(&sql, elapsed(cx), "timeout"));
+            return Err(ApiError::new(408, "Query timeout").with_hint(
+                "Your query took too long to execute. Try simplifying it or adding more specific filters.",
+            ));
         }
-        let ms = elapsed(cx);
+    };
+    crate::services::sql_budget::spend(cx.platform(), result.meta.rows_read);
+    let rows = result.rows.len();
+    if rows as u64 > guarded.row_cap {
+        let msg = format!("Too many rows returned: {rows}");
         record(
             cx,
             &QueryLog {
                 sql: &sql,
-                ms,
+                ms: elapsed(cx),
                 rows: Some(rows),
-                error: None,
+                error: Some(&msg),
             },
         );
-        Ok(Res::text(200, "application/json", body)
-            .with_header("cache-control", CACHE_CONTROL)
-            .with_header("x-cache", "MISS")
-            .with_header("x-row-count", rows.to_string())
-            .with_header("x-query-time-ms", format!("{ms:.0}")))
-    })
+        return Err(
+            ApiError::bad_request("Query returned too many rows").with_hint(format!(
+                "Maximum {} rows allowed. Please add a LIMIT clause or use more specific filters.",
+                guarded.row_cap
+            )),
+        );
+    }
+    let mut meta = Map::new();
+    meta.insert("rows_read".into(), json!(result.meta.rows_read));
+    meta.insert("rows_written".into(), json!(result.meta.rows_written));
+    meta.insert("size_after".into(), json!(result.meta.size_after));
+    let body = json!({"results": result.rows, "meta": meta}).to_string();
+    let costly = worth_caching(result.meta.rows_read, body.len());
+    // Stored on its second sighting: a query seen once may never repeat.
+    if record_computed(&digest, costly) && costly {
+        let key = match key {
+            Some(k) => k,
+            None => cache_key(generation(kv.as_ref()).await, &digest),
+        };
+        if let Err(e) = kv.put(&key, &body, Some(CACHE_TTL_SECONDS)).await {
+            tracing::warn!(error = %e, "could not cache a query result");
+        }
+    }
+    let ms = elapsed(cx);
+    record(
+        cx,
+        &QueryLog {
+            sql: &sql,
+            ms,
+            rows: Some(rows),
+            error: None,
+        },
+    );
+    Ok(Res::text(200, "application/json", body)
+        .with_header("cache-control", CACHE_CONTROL)
+        .with_header("x-cache", "MISS")
+        .with_header("x-row-count", rows.to_string())
+        .with_header("x-query-time-ms", format!("{ms:.0}")))
 }
 
 /// Logs the query with this request's client and config.
