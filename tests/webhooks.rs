@@ -12,9 +12,7 @@ use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::platform::{Db, Statement};
 use oura_edge::services::sql_cache;
 use oura_edge::services::try_block_on;
-use oura_edge::services::webhooks::consumer::{
-    handle_batch, retry_base_seconds, retry_delay, Incoming, Verdict,
-};
+use oura_edge::services::webhooks::consumer::{handle_batch, retry_delay, Incoming, Verdict};
 use oura_edge::services::webhooks::delivery::seen_key;
 use oura_edge::services::webhooks::subscriptions::renew_expiring;
 use oura_edge::services::webhooks::Event;
@@ -647,11 +645,13 @@ fn transient_failures_retry_with_a_growing_delay() {
 fn the_retry_base_delay_is_configurable() {
     let base = |v: Option<&str>| {
         let v = v.map(str::to_string);
-        retry_base_seconds(&Config::from_lookup(|n| {
+        Config::from_lookup(|n| {
             (n == "OURA_WEBHOOK_RETRY_BASE_SECONDS")
                 .then(|| v.clone())
                 .flatten()
-        }))
+        })
+        .webhooks
+        .retry_base_seconds
     };
     assert_eq!(base(None), 30);
     assert_eq!(base(Some("1")), 1);

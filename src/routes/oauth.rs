@@ -41,8 +41,9 @@ fn redirect_uri(cx: &Ctx) -> Result<String, ApiError> {
     Ok(format!("{}/oauth/callback", cx.req.origin))
 }
 
-fn required(cx: &Ctx, name: &str) -> Result<String, ApiError> {
-    cx.config().get(name).map(str::to_string).ok_or_else(|| {
+/// A setting the OAuth flow cannot do without.
+fn required(value: &Option<String>, name: &str) -> Result<String, ApiError> {
+    value.clone().ok_or_else(|| {
         ApiError::new(500, format!("{name} is not configured"))
             .with_hint(format!("Set it with `wrangler secret put {name}`"))
     })
@@ -56,21 +57,12 @@ fn new_state() -> Result<String, ApiError> {
 
 async fn start(cx: &mut Ctx) -> HandlerResult {
     // Validate everything before storing anything.
-    let client_id = required(cx, "OURA_CLIENT_ID")?;
-    required(cx, "OURA_CLIENT_SECRET")?;
+    let oura = &cx.config().oura;
+    let client_id = required(&oura.client_id, "OURA_CLIENT_ID")?;
+    required(&oura.client_secret, "OURA_CLIENT_SECRET")?;
     let redirect = redirect_uri(cx)?;
-    let authorize = cx
-        .config()
-        .get_or_default("OURA_AUTHORIZE_URL")
-        .unwrap_or_default()
-        .to_string();
-    let scopes = cx
-        .config()
-        .get_or_default("OURA_SCOPES")
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let authorize = cx.config().oura.authorize_url.clone();
+    let scopes = cx.config().oura.scopes.clone();
     let state = new_state()?;
     let now = cx.platform().clock.now_ms();
     cx.platform()

@@ -23,7 +23,9 @@ async fn challenge(cx: &mut Ctx) -> HandlerResult {
         .ok_or_else(|| ApiError::bad_request("Missing challenge parameter"))?;
     let expected = cx
         .config()
-        .get("OURA_WEBHOOK_VERIFICATION_TOKEN")
+        .webhooks
+        .verification_token
+        .as_deref()
         .ok_or_else(|| ApiError::new(500, "Missing OURA_WEBHOOK_VERIFICATION_TOKEN secret"))?;
     let given = cx.req.query_param("verification_token").unwrap_or_default();
     // Digests first, so the comparison time does not depend on lengths either.

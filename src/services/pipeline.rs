@@ -11,8 +11,6 @@ use serde_json::{json, Value};
 pub const SYNC_KEY: &str = "sync:last_success";
 pub const STATS_ERROR_KEY: &str = "stats:last_error";
 
-/// The schedule in wrangler.toml; `SYNC_CRON` overrides it.
-pub const DEFAULT_CRON: &str = "0 */2 * * *";
 /// Webhooks and the queue follow the user's ring syncs: a day is normal.
 const REALTIME_THRESHOLD_MINUTES: i64 = 24 * 60;
 
@@ -54,7 +52,7 @@ fn summarize(signals: &[&Freshness], has_error: bool) -> (&'static str, &'static
 impl Pipeline {
     pub async fn read(platform: &Platform, config: &Config) -> Pipeline {
         let now = platform.clock.now_ms();
-        let cron = config.get("SYNC_CRON").unwrap_or(DEFAULT_CRON).to_string();
+        let cron = config.sync.cron.clone();
         let last_sync = kv_json(platform, SYNC_KEY).await;
         let webhook_types = crate::services::webhooks::consumer::freshness(platform)
             .await

@@ -78,9 +78,7 @@ impl<'a> QueryLog<'a> {
 
 /// Logs one query and writes its data point; `client_ip` is hashed.
 pub fn record(platform: &Platform, config: &Config, client_ip: &str, q: &QueryLog<'_>) {
-    let enabled = config
-        .get("LOG_SQL_PREVIEW")
-        .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+    let enabled = config.sql.log_preview;
     let preview = preview(q.sql, enabled);
     let ip = ip_hash(client_ip);
     let cache = if q.rows.is_none() {

@@ -14,7 +14,7 @@ use crate::router::{ApiError, HandlerResult, Res};
 use crate::services::deadline::within;
 use crate::services::platform::Statement;
 use crate::services::sql_cache::{generation, record_computed, seen_costly, worth_caching};
-use crate::services::sql_guard::{clamp_max_rows, guard, GuardConfig};
+use crate::services::sql_guard::{guard, GuardConfig};
 use crate::services::sql_log::{self, QueryLog};
 use crate::state::{Ctx, RouteGroup};
 
@@ -29,14 +29,6 @@ const CACHE_CONTROL: &str = "private, max-age=300";
 
 pub fn routes() -> RouteGroup {
     RouteGroup::new("/api").post("/sql", "sql", handler)
-}
-
-/// `QUERY_TIMEOUT_MS`: default 7 000, clamped to 1 000–15 000.
-pub fn timeout_ms(configured: Option<&str>) -> u64 {
-    configured
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .unwrap_or(7_000)
-        .clamp(1_000, 15_000) as u64
 }
 
 /// The query's identity across generations (32 hex characters).
@@ -73,7 +65,7 @@ async fn handler(cx: &mut Ctx) -> HandlerResult {
     if sql.is_empty() {
         return Err(ApiError::bad_request("SQL query is required"));
     }
-    let max_rows = clamp_max_rows(cx.config().get("MAX_QUERY_ROWS"));
+    let max_rows = cx.config().sql.max_rows;
     let config = GuardConfig::for_schema(max_rows);
     let guarded = match guard(&sql, &params, &config) {
         Ok(g) => g,
@@ -122,7 +114,7 @@ async fn handler(cx: &mut Ctx) -> HandlerResult {
         return Err(used.into());
     }
     let stmt = Statement::new(guarded.sql.clone(), guarded.params.clone());
-    let timeout = timeout_ms(cx.config().get("QUERY_TIMEOUT_MS"));
+    let timeout = cx.config().sql.timeout_ms;
     let db = cx.platform().db.clone();
     let sleeper = cx.platform().sleeper.clone();
     let result = match within(sleeper.as_ref(), timeout, db.query(&stmt)).await {

@@ -390,7 +390,7 @@ async fn sync_and_record(
 /// webhooks are set up (a callback URL is configured). A failure is logged:
 /// the next run tries again, and reconciliation covers the gap meanwhile.
 async fn renew_webhook_subscriptions(platform: &Platform, config: &Config) {
-    if config.get("OURA_WEBHOOK_CALLBACK_URL").is_none() {
+    if config.webhooks.callback_url.is_none() {
         return;
     }
     match crate::services::webhooks::subscriptions::renew_expiring(platform, config).await {

@@ -50,10 +50,7 @@ impl<'a> OuraClient<'a> {
     }
 
     fn collection_url(&self, c: &Collection) -> Result<String, OuraError> {
-        let base = self
-            .config
-            .get_or_default("OURA_API_BASE_URL")
-            .ok_or_else(|| OuraError::Invalid("OURA_API_BASE_URL is not set".into()))?;
+        let base = &self.config.oura.api_base_url;
         Ok(format!(
             "{}{PATH_PREFIX}{}",
             base.trim_end_matches('/'),

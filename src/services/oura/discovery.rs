@@ -161,9 +161,9 @@ fn allowed(config: &Config, url: &str) -> bool {
     let Some(host) = authority(url) else {
         return false;
     };
-    let configured = ["OURA_DOCS_URL", "OURA_API_BASE_URL"]
-        .iter()
-        .filter_map(|n| config.get_or_default(n).and_then(authority));
+    let configured = [&config.oura.docs_url, &config.oura.api_base_url]
+        .into_iter()
+        .filter_map(|u| authority(u));
     OURA_HOSTS.iter().any(|h| *h == host) || configured.into_iter().any(|h| h == host)
 }
 
@@ -185,9 +185,7 @@ pub fn spec_collections(spec: &Value) -> Result<Vec<String>, String> {
 }
 
 async fn from_spec(platform: &Platform, config: &Config) -> Result<Discovery, String> {
-    let docs_url = config
-        .get_or_default("OURA_DOCS_URL")
-        .ok_or("OURA_DOCS_URL is not set")?;
+    let docs_url = config.oura.docs_url.as_str();
     let html = get(platform, docs_url, "text/html").await?;
     let html = String::from_utf8_lossy(&html);
     let link = spec_link(&html).ok_or("docs page has no spec-url")?;

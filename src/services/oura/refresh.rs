@@ -51,10 +51,7 @@ fn storage(e: PlatformError) -> OuraError {
 }
 
 fn client_credentials(config: &Config) -> Result<(&str, &str), OuraError> {
-    match (
-        config.get_or_default("OURA_CLIENT_ID"),
-        config.get_or_default("OURA_CLIENT_SECRET"),
-    ) {
+    match (&config.oura.client_id, &config.oura.client_secret) {
         (Some(id), Some(secret)) => Ok((id, secret)),
         _ => Err(OuraError::Invalid(
             "OURA_CLIENT_ID and OURA_CLIENT_SECRET must be set".into(),
@@ -70,9 +67,7 @@ async fn post_token(
     form: String,
     sent: &Cell<u32>,
 ) -> Result<OutResponse, OuraError> {
-    let url = config
-        .get_or_default("OURA_TOKEN_URL")
-        .ok_or_else(|| OuraError::Invalid("OURA_TOKEN_URL is not set".into()))?;
+    let url = &config.oura.token_url;
     let req = OutRequest {
         method: "POST".into(),
         url: url.to_string(),

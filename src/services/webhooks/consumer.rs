@@ -21,26 +21,9 @@ use std::collections::BTreeMap;
 /// `max_retries` of the consumer in wrangler.toml: a message is delivered at
 /// most `MAX_RETRIES + 1` times.
 pub const MAX_RETRIES: u32 = 8;
-/// The first retry delay unless `OURA_WEBHOOK_RETRY_BASE_SECONDS` says otherwise.
-pub const DEFAULT_RETRY_BASE_SECONDS: u32 = 30;
 /// The delay stops doubling at this many base delays: eight retries at 30 s
 /// (30, 60, …, 900) span about an hour, as long as Oura keeps retrying.
 const MAX_DELAY_IN_BASES: u32 = 30;
-/// Queues accept delays up to 12 h; 1440 · 30 = 43,200 s.
-const MAX_RETRY_BASE_SECONDS: u32 = 1440;
-
-/// `OURA_WEBHOOK_RETRY_BASE_SECONDS` when a positive integer (at most 1440),
-/// else 30. Tests use 1 s so the retry path runs in seconds.
-pub fn retry_base_seconds(config: &Config) -> u32 {
-    config
-        .get("OURA_WEBHOOK_RETRY_BASE_SECONDS")
-        .and_then(|v| v.parse::<u32>().ok())
-        .filter(|s| *s > 0)
-        .map_or(DEFAULT_RETRY_BASE_SECONDS, |s| {
-            s.min(MAX_RETRY_BASE_SECONDS)
-        })
-}
-
 /// Delay before retry `attempts` (1-based): base, 2·base, 4·base, …,
 /// capped at 30·base (30, 60, …, 900 s by default).
 pub fn retry_delay(attempts: u32, base_seconds: u32) -> u32 {
@@ -215,7 +198,7 @@ pub async fn handle_batch(
 ) -> Vec<Verdict> {
     // One client per batch: it caches the token and the breaker state.
     let client = OuraClient::new(platform, config);
-    let base = retry_base_seconds(config);
+    let base = config.webhooks.retry_base_seconds;
     let mut verdicts = Vec::with_capacity(batch.len());
     let mut changed = 0u64;
     let mut fresh: BTreeMap<String, Freshness> = BTreeMap::new();

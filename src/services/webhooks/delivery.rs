@@ -19,7 +19,6 @@ use subtle::ConstantTimeEq;
 /// Replay marks live as long as Oura keeps retrying, and then some.
 pub const SEEN_TTL_SECONDS: u64 = 86_400;
 pub const SEEN_PREFIX: &str = "webhook:seen:";
-pub const DEFAULT_SKEW_SECONDS: u64 = 300;
 
 /// Why a delivery was refused: an HTTP status and a public message.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,22 +39,6 @@ pub struct Outcome {
     pub accepted: u32,
     pub duplicate: u32,
     pub ignored: u32,
-}
-
-/// `OURA_WEBHOOK_ALLOWED_SKEW_SECONDS` when a positive integer, else 300.
-pub fn allowed_skew_seconds(config: &Config) -> u64 {
-    config
-        .get("OURA_WEBHOOK_ALLOWED_SKEW_SECONDS")
-        .and_then(|v| v.parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(DEFAULT_SKEW_SECONDS)
-}
-
-/// The HMAC key: the dedicated signing secret, else the client secret.
-pub fn signing_secret(config: &Config) -> Option<&str> {
-    config
-        .get("OURA_WEBHOOK_SIGNING_SECRET")
-        .or_else(|| config.get("OURA_CLIENT_SECRET"))
 }
 
 /// `x-oura-timestamp` as epoch ms: values above 1e12 are already ms, others seconds.
@@ -130,10 +113,10 @@ pub async fn receive(
     let sent_ms =
         timestamp_ms(timestamp).ok_or_else(|| refuse(400, "Invalid webhook timestamp"))?;
     let now = platform.clock.now_ms();
-    if (now - sent_ms).abs() / 1000.0 > allowed_skew_seconds(config) as f64 {
+    if (now - sent_ms).abs() / 1000.0 > config.webhooks.allowed_skew_seconds as f64 {
         return Err(refuse(401, "Webhook timestamp outside allowed skew window"));
     }
-    let secret = signing_secret(config).ok_or_else(|| {
+    let secret = config.webhooks.signing_secret.as_deref().ok_or_else(|| {
         refuse(
             500,
             "Missing webhook signing secret. Set OURA_WEBHOOK_SIGNING_SECRET or OURA_CLIENT_SECRET.",

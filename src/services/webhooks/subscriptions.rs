@@ -3,9 +3,8 @@
 //! built on it: `sync` (one subscription per configured data type × event
 //! type, creating only what is missing) and `renew_expiring` (for the cron).
 
-use super::{data_type, is_event_type, EVENT_TYPES};
-use crate::services::collections::default_data_types;
-use crate::services::config::{split_list, Config};
+use super::{data_type, is_event_type};
+use crate::services::config::Config;
 use crate::services::oura::url::encode;
 use crate::services::platform::{OutRequest, Platform};
 use serde::{Deserialize, Serialize};
@@ -42,46 +41,6 @@ impl std::fmt::Display for SubscriptionError {
     }
 }
 
-/// `OURA_WEBHOOK_DATA_TYPES`: valid names only, canonical, deduplicated;
-/// none valid (or unset) → the default ones (14).
-pub fn configured_data_types(config: &Config) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
-    for name in config
-        .get("OURA_WEBHOOK_DATA_TYPES")
-        .map(split_list)
-        .unwrap_or_default()
-    {
-        if let Some(c) = data_type(&name) {
-            if !out.contains(&c.name) {
-                out.push(c.name);
-            }
-        }
-    }
-    if out.is_empty() {
-        default_data_types()
-    } else {
-        out
-    }
-}
-
-/// `OURA_WEBHOOK_EVENT_TYPES`: `create`/`update`/`delete` only; none → all three.
-pub fn configured_event_types(config: &Config) -> Vec<&'static str> {
-    let wanted = config
-        .get("OURA_WEBHOOK_EVENT_TYPES")
-        .map(split_list)
-        .unwrap_or_default();
-    let out: Vec<&'static str> = EVENT_TYPES
-        .iter()
-        .copied()
-        .filter(|e| wanted.iter().any(|w| w == e))
-        .collect();
-    if out.is_empty() {
-        EVENT_TYPES.to_vec()
-    } else {
-        out
-    }
-}
-
 /// The subscription API client.
 pub struct SubscriptionClient<'a> {
     platform: &'a Platform,
@@ -99,20 +58,14 @@ fn cut(body: &[u8]) -> String {
 
 impl<'a> SubscriptionClient<'a> {
     pub fn new(platform: &'a Platform, config: &Config) -> Result<Self, SubscriptionError> {
-        let (Some(id), Some(secret)) = (
-            config.get("OURA_CLIENT_ID"),
-            config.get("OURA_CLIENT_SECRET"),
-        ) else {
+        let (Some(id), Some(secret)) = (&config.oura.client_id, &config.oura.client_secret) else {
             return Err(SubscriptionError::Config(
                 "Missing OURA_CLIENT_ID or OURA_CLIENT_SECRET".into(),
             ));
         };
-        let base = config
-            .get_or_default("OURA_API_BASE_URL")
-            .ok_or_else(|| SubscriptionError::Config("OURA_API_BASE_URL is not set".into()))?;
         Ok(SubscriptionClient {
             platform,
-            base: base.trim_end_matches('/').to_string(),
+            base: config.oura.api_base_url.trim_end_matches('/').to_string(),
             client_id: id.to_string(),
             client_secret: secret.to_string(),
         })
@@ -224,13 +177,17 @@ pub struct SyncReport {
 /// runs the challenge handshake against us for each).
 pub async fn sync(platform: &Platform, config: &Config) -> Result<SyncReport, SubscriptionError> {
     let callback = config
-        .get("OURA_WEBHOOK_CALLBACK_URL")
+        .webhooks
+        .callback_url
+        .as_deref()
         .ok_or_else(|| {
             SubscriptionError::Config("Missing OURA_WEBHOOK_CALLBACK_URL secret".into())
         })?
         .to_string();
     let token = config
-        .get("OURA_WEBHOOK_VERIFICATION_TOKEN")
+        .webhooks
+        .verification_token
+        .as_deref()
         .ok_or_else(|| {
             SubscriptionError::Config("Missing OURA_WEBHOOK_VERIFICATION_TOKEN secret".into())
         })?
@@ -246,8 +203,8 @@ pub async fn sync(platform: &Platform, config: &Config) -> Result<SyncReport, Su
             (s.event_type, dt)
         })
         .collect();
-    let events = configured_event_types(config);
-    let types = configured_data_types(config);
+    let events = &config.webhooks.event_types;
+    let types = &config.webhooks.data_types;
     let mut report = SyncReport {
         callback_url: callback.clone(),
         desired: events.len() * types.len(),
@@ -256,8 +213,8 @@ pub async fn sync(platform: &Platform, config: &Config) -> Result<SyncReport, Su
         errors: Vec::new(),
         created_subscriptions: Vec::new(),
     };
-    for event in &events {
-        for dt in &types {
+    for event in events {
+        for dt in types {
             if existing.contains(&(event.to_string(), dt.to_string())) {
                 continue;
             }

@@ -1,66 +1,16 @@
 //! Configuration from the Worker's secrets and vars, parsed once per request
-//! into typed values. Every name the worker reads is listed in `NAMES`.
+//! into typed values, one struct per area (`areas`). Every name the worker
+//! reads, and every default, is listed once in `names`; code reads the typed
+//! fields, never a name.
+
+mod areas;
+mod names;
+
+pub use areas::{OuraSettings, SqlSettings, SyncSettings, WebhookSettings};
+pub use names::{DEFAULTS, NAMES};
 
 use crate::services::tokens::{digest, Digest};
 use std::collections::BTreeMap;
-
-/// Every secret and var the worker reads (README's configuration table).
-pub const NAMES: &[&str] = &[
-    "GRAFANA_SECRET",
-    "ADMIN_SECRET",
-    "ALLOWED_ORIGINS",
-    "ACCESS_TEAM_DOMAIN",
-    "ACCESS_AUD",
-    "OURA_CLIENT_ID",
-    "OURA_CLIENT_SECRET",
-    "OURA_SCOPES",
-    "OURA_API_BASE_URL",
-    "OURA_AUTHORIZE_URL",
-    "OURA_TOKEN_URL",
-    "OURA_DOCS_URL",
-    "OURA_WEBHOOK_CALLBACK_URL",
-    "OURA_WEBHOOK_VERIFICATION_TOKEN",
-    "OURA_WEBHOOK_SIGNING_SECRET",
-    "OURA_WEBHOOK_ALLOWED_SKEW_SECONDS",
-    "OURA_WEBHOOK_DATA_TYPES",
-    "OURA_WEBHOOK_EVENT_TYPES",
-    "OURA_WEBHOOK_RETRY_BASE_SECONDS",
-    "MAX_QUERY_ROWS",
-    "QUERY_TIMEOUT_MS",
-    "LOG_SQL_PREVIEW",
-    "SYNC_CRON",
-    "USAGE_FLUSH_SECONDS",
-    "D1_DAILY_WRITE_BUDGET",
-    "D1_QUERIES_PER_INVOCATION",
-    "USAGE_QUOTA_D1_ROWS_READ",
-    "USAGE_QUOTA_D1_ROWS_WRITTEN",
-    "USAGE_QUOTA_D1_QUERIES",
-    "USAGE_QUOTA_KV_READS",
-    "USAGE_QUOTA_KV_WRITES",
-    "USAGE_QUOTA_KV_DELETES",
-    "USAGE_QUOTA_KV_LISTS",
-    "USAGE_QUOTA_REQUESTS",
-    "USAGE_QUOTA_ANALYTICS_POINTS",
-    "SQL_READ_SHARE_PERCENT",
-];
-
-/// Values used when a setting is not configured (decisions.md, spec §2.1).
-pub const DEFAULTS: &[(&str, &str)] = &[
-    ("OURA_API_BASE_URL", "https://api.ouraring.com"),
-    ("OURA_AUTHORIZE_URL", "https://cloud.ouraring.com/oauth/authorize"),
-    ("OURA_TOKEN_URL", "https://api.ouraring.com/oauth/token"),
-    ("OURA_DOCS_URL", "https://cloud.ouraring.com/v2/docs"),
-    (
-        "OURA_SCOPES",
-        "email personal daily heartrate workout tag session spo2 stress heart_health ring_configuration",
-    ),
-    ("OURA_WEBHOOK_ALLOWED_SKEW_SECONDS", "300"),
-    ("OURA_WEBHOOK_RETRY_BASE_SECONDS", "30"),
-    ("MAX_QUERY_ROWS", "50000"),
-    ("QUERY_TIMEOUT_MS", "7000"),
-    ("LOG_SQL_PREVIEW", "true"),
-    ("SQL_READ_SHARE_PERCENT", "70"),
-];
 
 /// Cloudflare Access settings; present only when both values are set.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +37,11 @@ pub struct Config {
     pub admin_token: Option<Digest>,
     pub allowed_origins: Vec<String>,
     pub access: Option<AccessConfig>,
-    /// Every non-empty value read, trimmed, for settings later modules parse.
+    pub oura: OuraSettings,
+    pub webhooks: WebhookSettings,
+    pub sql: SqlSettings,
+    pub sync: SyncSettings,
+    /// Every non-empty value read, trimmed (the admin listing, usage quotas).
     pub raw: BTreeMap<String, String>,
 }
 
@@ -122,12 +76,17 @@ impl Config {
             }),
             _ => None,
         };
+        let settings = names::Settings(&raw);
         Config {
             version: VERSION,
             grafana_token: secret("GRAFANA_SECRET"),
             admin_token: secret("ADMIN_SECRET"),
             allowed_origins,
             access,
+            oura: OuraSettings::parse(&settings),
+            webhooks: WebhookSettings::parse(&settings),
+            sql: SqlSettings::parse(&settings),
+            sync: SyncSettings::parse(&settings),
             raw,
         }
     }
@@ -139,8 +98,7 @@ impl Config {
 
     /// The configured value, else the documented default.
     pub fn get_or_default(&self, name: &str) -> Option<&str> {
-        self.get(name)
-            .or_else(|| DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v))
+        names::Settings(&self.raw).get_or_default(name)
     }
 }
 
@@ -197,6 +155,47 @@ mod tests {
         );
         assert_eq!(cfg.get("OURA_TOKEN_URL"), None);
         assert_eq!(cfg.get_or_default("OURA_CLIENT_ID"), None);
+    }
+
+    /// The typed settings take their defaults from `DEFAULTS`, the list the
+    /// docs test checks, and fall back to them on values they cannot use.
+    #[test]
+    fn typed_settings_default_to_the_listed_defaults() {
+        let unset = Config::from_lookup(|_| None);
+        let default = |name: &str| DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        assert_eq!(
+            Some(unset.oura.api_base_url.as_str()),
+            default("OURA_API_BASE_URL")
+        );
+        assert_eq!(
+            Some(unset.oura.token_url.as_str()),
+            default("OURA_TOKEN_URL")
+        );
+        assert_eq!(Some(unset.oura.scopes.as_str()), default("OURA_SCOPES"));
+        assert_eq!(Some(unset.sync.cron.as_str()), default("SYNC_CRON"));
+        assert_eq!(unset.webhooks.allowed_skew_seconds, 300);
+        assert_eq!(unset.webhooks.retry_base_seconds, 30);
+        assert_eq!(unset.sql.max_rows, 50_000);
+        assert_eq!(unset.sql.timeout_ms, 7_000);
+        assert!(unset.sql.log_preview);
+        assert_eq!(unset.webhooks.data_types.len(), 14);
+        assert_eq!(unset.webhooks.event_types, ["create", "update", "delete"]);
+        for (name, _) in DEFAULTS {
+            assert!(NAMES.contains(name), "{name} has a default but is not read");
+        }
+        let bad = Config::from_lookup(|n| match n {
+            "QUERY_TIMEOUT_MS" => Some("soon".into()),
+            "OURA_WEBHOOK_ALLOWED_SKEW_SECONDS" => Some("0".into()),
+            "OURA_WEBHOOK_RETRY_BASE_SECONDS" => Some("99999".into()),
+            "LOG_SQL_PREVIEW" => Some("FALSE".into()),
+            "OURA_WEBHOOK_EVENT_TYPES" => Some("delete, nope".into()),
+            _ => None,
+        });
+        assert_eq!(bad.sql.timeout_ms, 7_000);
+        assert_eq!(bad.webhooks.allowed_skew_seconds, 300);
+        assert_eq!(bad.webhooks.retry_base_seconds, 1440);
+        assert!(!bad.sql.log_preview);
+        assert_eq!(bad.webhooks.event_types, ["delete"]);
     }
 
     #[test]
