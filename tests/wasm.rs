@@ -4,10 +4,11 @@
 //! guard.
 #![cfg(target_arch = "wasm32")]
 
+use oura_edge::middleware::resolve_role;
 use oura_edge::router::{percent_decode, ApiError, Method, Req, Role};
 use oura_edge::services::access_jwt::pkcs1_sha256_encoding;
 use oura_edge::services::config::Config;
-use oura_edge::services::tokens::{ip_hash, resolve_role, token_key};
+use oura_edge::services::tokens::{ip_hash, token_key};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 fn config() -> Config {

@@ -13,6 +13,7 @@ mod security_headers;
 
 pub use access::cf_access;
 pub use auth::bearer_auth;
+pub use bearer_role::resolve_role;
 pub use body_limit::BodyLimit;
 pub use cors::cors;
 pub use rate_limit::{charge, route_rate_limit};
