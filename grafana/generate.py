@@ -112,7 +112,7 @@ def field_defaults(p):
             "lineWidth": 1,
             "fillOpacity": 80 if p.get("draw") == "bars" else 10,
             "pointSize": 4,
-            "showPoints": "auto",
+            "showPoints": p.get("show_points", "auto"),
             "spanNulls": p.get("span_nulls", True),
             "axisPlacement": "auto",
         }

@@ -46,6 +46,18 @@ SHORT_RANGE = range_at_most(2)
 # Heart rate reads every sample only for three days or less (~860 samples);
 # beyond, one heart_rate_daily row per day and source.
 HR_SHORT_RANGE = range_at_most(3)
+# Sample series (nightly curves, sessions, ring battery) read every sample
+# only for three days or less; beyond, one aggregate row per night, session
+# or day (series_summaries, ring_battery_daily: migration 0021).
+SERIES_SHORT_RANGE = range_at_most(3)
+
+
+def midpoint(start="start_timestamp", end="end_timestamp"):
+    """The middle of an aggregated night or session, where its point is drawn."""
+    return f"strftime('%Y-%m-%dT%H:%M:%SZ', (julianday({start}) + julianday({end})) / 2)"
+
+
+MIDPOINT = midpoint()
 # Daily heart rate from heart_rate_daily (one row per day and source): the
 # sample-weighted mean equals AVG over the samples.
 HR_DAILY_MIN = "MIN(min_bpm)"

@@ -35,6 +35,10 @@ TAGS = [
     ),
 ]
 
+# The expression idx_oura_documents_day indexes (a bare `day` would read
+# every document of the collections).
+DOCUMENT_DAY = "COALESCE(day, '')"
+
 INGESTION = [
     table(
         "Coverage by Collection",
@@ -106,7 +110,7 @@ INGESTION = [
         "Documents Stored per Day",
         "SELECT day || 'T00:00:00Z' AS time, COUNT(*) AS documents FROM oura_documents"
         f" WHERE collection IN ('daily_activity', 'daily_readiness', 'daily_sleep', 'sleep', 'workout')"
-        f" AND {days()} GROUP BY day ORDER BY day",
+        f" AND {days(DOCUMENT_DAY)} GROUP BY day ORDER BY day",
         cols("documents"),
         "short",
         h=7,

@@ -139,15 +139,21 @@ NIGHTLY = [
         f"Nightly {label}",
         f"SELECT {bucket('timestamp', 300)} AS time, ROUND(AVG(value), 1) AS {name},"
         f" MIN(value) AS min_{name}, MAX(value) AS max_{name} FROM document_series"
-        f" WHERE series = '{key}' AND {instants()} GROUP BY 1 ORDER BY 1",
+        f" WHERE series = '{key}' AND {SERIES_SHORT_RANGE} AND {instants()} GROUP BY 1"
+        f" UNION ALL SELECT {MIDPOINT} AS time, ROUND(avg_value, 1) AS {name}, min_value AS min_{name},"
+        f" max_value AS max_{name} FROM series_summaries"
+        f" WHERE series = '{key}' AND NOT {SERIES_SHORT_RANGE} AND {instants('start_timestamp')}"
+        " ORDER BY 1",
         cols(name, f"min_{name}", f"max_{name}"),
         unit,
         w=24,
         span_nulls=False,
         # Nights are 12 h or more apart; buckets within one are at most a few hours.
         insert_nulls=6 * HOUR_MS,
+        show_points="always",
         description=f"The 5-minute {label.lower()} Oura records during sleep (document_series '{key}'),"
-        " averaged per panel interval on long ranges.",
+        " averaged per panel interval when the range is three days or less; beyond, one point per night"
+        " (its average, lowest and highest, from series_summaries).",
     )
     for label, name, key, unit in (
         ("Heart Rate", "bpm", "sleep.heart_rate", "bpm"),

@@ -17,6 +17,7 @@ pub const UNIQUE_KEYS: &[(&str, &str)] = &[
     ("ring_configurations", "id"),
     ("personal_info", "id"),
     ("tags", "id"),
+    ("ring_battery_daily", "day"),
 ];
 
 pub const READABLE_TABLES: &[&str] = &[
@@ -38,4 +39,7 @@ pub const READABLE_TABLES: &[&str] = &[
     "activity_met",
     "heart_rate_daily",
     "session_series",
+    // Per-night, per-session and per-day aggregates (migration 0021).
+    "series_summaries",
+    "ring_battery_daily",
 ];

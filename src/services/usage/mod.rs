@@ -1,10 +1,11 @@
 //! The usage meter (issue #8): D1 rows read and written, D1 calls (and the
-//! most in one invocation), KV operations by kind, Analytics Engine points
-//! and invocations, per UTC day, beside the plan's quotas. Shown on
+//! most in one invocation), KV operations by kind, Analytics Engine points,
+//! Queues operations and invocations, per UTC day, beside the plan's quotas. Shown on
 //! `/api/db/info` (a stable contract), `/status` and `/health` (admin).
 
 mod counts;
 mod meter;
+mod queue_ops;
 mod settings;
 mod store;
 
@@ -92,6 +93,23 @@ pub fn to_json(settings: &Settings, today: &DayUsage, yesterday: &DayUsage) -> V
         "days": {"today": today.day, "yesterday": yesterday.day},
         "daily_write_budget": settings.daily_write_budget,
     })
+}
+
+/// Counts a consumed queue batch, `(message body, acknowledged)` each:
+/// every delivery is a read (retries included), every acknowledgement a
+/// delete; a message retried is deleted only on its last delivery.
+pub fn count_queue_batch<'a>(
+    platform: &Platform,
+    delivered: impl IntoIterator<Item = (&'a Value, bool)>,
+) {
+    let Some(inv) = &platform.usage else {
+        return;
+    };
+    let ops: u64 = delivered
+        .into_iter()
+        .map(|(body, acked)| queue_ops::operations(body) * if acked { 2 } else { 1 })
+        .sum();
+    inv.count_queue_operations(ops);
 }
 
 /// D1 calls this invocation may still make; `None` when it is not metered.

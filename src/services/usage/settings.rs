@@ -2,7 +2,7 @@
 //! Defaults are the Workers Free plan's daily limits; a paid plan sets its
 //! own budget with `USAGE_QUOTA_*` and `D1_QUERIES_PER_INVOCATION`.
 
-use super::counts::{Usage, FIELDS};
+use super::counts::{Usage, FIELDS, N};
 use crate::services::config::Config;
 use serde_json::Value;
 
@@ -18,7 +18,7 @@ pub const DEFAULT_SQL_READ_SHARE_PERCENT: u64 = 70;
 const SQL_ROWS_READ: usize = 10;
 
 /// Free-plan quotas per UTC day, in `FIELDS` order; `None`: no such quota.
-const FREE_QUOTAS: [Option<u64>; 11] = [
+const FREE_QUOTAS: [Option<u64>; N] = [
     Some(5_000_000),                   // d1_rows_read
     Some(100_000),                     // d1_rows_written
     None,                              // d1_queries: limited per invocation only
@@ -30,6 +30,7 @@ const FREE_QUOTAS: [Option<u64>; 11] = [
     Some(100_000),                     // requests
     Some(100_000),                     // analytics_points
     None,                              // sql_rows_read: a share of d1_rows_read, set from vars
+    Some(10_000),                      // queue_operations (Queues on Workers Free)
 ];
 
 /// The var that overrides one field's quota.
@@ -44,7 +45,7 @@ pub fn quota_var(field: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Quotas in `FIELDS` order.
-    pub quotas: [Option<u64>; 11],
+    pub quotas: [Option<u64>; N],
     /// How long read-only invocations may leave their counts in the isolate
     /// before one of them persists them; 0 persists at every invocation.
     pub flush_ms: f64,
