@@ -81,6 +81,23 @@ ACTIVITY = [
         cols("avg_met_minutes", "inactivity_alerts"),
         w=8,
     ),
+    series(
+        "Steps vs Target",
+        daily(("activity_steps", "steps"), (STEPS_TARGET, "target"), where="activity_steps IS NOT NULL"),
+        cols("steps", "target"),
+        "short",
+        w=16,
+        description="Daily steps against the step target (the Step target variable, 10,000 by default).",
+    ),
+    stat(
+        "Days at Step Target",
+        f"SELECT ROUND(100.0 * SUM(activity_steps >= {STEPS_TARGET}) / COUNT(*), 1) AS value"
+        f" FROM daily_summaries WHERE activity_steps IS NOT NULL AND {days()}",
+        "percent",
+        w=8,
+        h=8,
+        description="Share of days in range whose steps reached the step target.",
+    ),
 ]
 
 WORKOUT = [

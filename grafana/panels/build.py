@@ -16,7 +16,10 @@ TO_DAY = f"date({TO_ISO})"
 INTERVAL_S = "${__interval_ms} / 1000"
 
 T, N, S = "timestamp", "number", "string"
-DAY_TIME = "day || 'T00:00:00Z' AS time"
+# A day's point at noon UTC: the same calendar day in every browser time
+# zone from UTC-11 to UTC+11 (the dashboard shows the browser's zone).
+NOON = "'T12:00:00Z'"
+DAY_TIME = f"day || {NOON} AS time"
 
 
 def days(col="day"):
@@ -194,3 +197,33 @@ LAG = [(1, "yellow"), (3, "red")]
 # Seconds of high stress; the original stored them as stress_index.
 STRESS_HIGH = "COALESCE(stress_high_seconds, stress_index)"
 DB_INFO = "/api/db/info"
+
+# The night the `$night` variable picks (a long_sleep id); with none picked,
+# the newest night in range. `sqlstring` quotes and escapes the value.
+NIGHT_ID = (
+    "COALESCE(NULLIF(${night:sqlstring}, ''), (SELECT id FROM sleep_episodes"
+    f" WHERE {LONG_SLEEP} AND {days()} ORDER BY day DESC LIMIT 1))"
+)
+
+
+def night(column):
+    """One column of the picked night (a scalar subquery)."""
+    return f"(SELECT {column} FROM sleep_episodes WHERE id = {NIGHT_ID})"
+
+
+# UTC instants of the picked night's bedtime and wake-up (stored with offsets).
+NIGHT_START = night("strftime('%Y-%m-%dT%H:%M:%SZ', start_datetime)")
+NIGHT_END = night("strftime('%Y-%m-%dT%H:%M:%SZ', end_datetime)")
+# The daily step target: the `steps_target` dashboard variable.
+STEPS_TARGET = "CAST('${steps_target}' AS INTEGER)"
+# sleep_time's optimal bedtime window: seconds from the local midnight
+# ending the night, as local clock times.
+BEDTIME = "ds.sleep_time_optimal_bedtime"
+
+
+def bedtime_clock(offset):
+    return f"strftime('%H:%M', 86400 + json_extract({BEDTIME}, '$.{offset}'), 'unixepoch')"
+
+
+def bedtime_hours(offset):
+    return f"ROUND(json_extract({BEDTIME}, '$.{offset}') / 3600.0, 2)"

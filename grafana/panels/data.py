@@ -18,7 +18,7 @@ TAGS = [
     ),
     series(
         "Tags per Week",
-        "SELECT date(start_day, '-6 days', 'weekday 1') || 'T00:00:00Z' AS time, COUNT(*) AS tags"
+        "SELECT date(start_day, '-6 days', 'weekday 1') || 'T12:00:00Z' AS time, COUNT(*) AS tags"
         f" FROM enhanced_tags WHERE {days('start_day')} GROUP BY time ORDER BY time",
         cols("tags"),
         "short",
@@ -108,7 +108,7 @@ INGESTION = [
     ),
     series(
         "Documents Stored per Day",
-        "SELECT day || 'T00:00:00Z' AS time, COUNT(*) AS documents FROM oura_documents"
+        "SELECT day || 'T12:00:00Z' AS time, COUNT(*) AS documents FROM oura_documents"
         f" WHERE collection IN ('daily_activity', 'daily_readiness', 'daily_sleep', 'sleep', 'workout')"
         f" AND {days(DOCUMENT_DAY)} GROUP BY day ORDER BY day",
         cols("documents"),

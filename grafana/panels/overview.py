@@ -150,7 +150,7 @@ CORRELATIONS = [
     ),
     series(
         "Sleep Hours vs Sleep Balance",
-        "SELECT ds.day || 'T00:00:00Z' AS time,"
+        "SELECT ds.day || 'T12:00:00Z' AS time,"
         " (se.deep_duration + se.rem_duration + se.light_duration) / 3600.0 AS hours,"
         " ds.readiness_sleep_balance AS balance FROM daily_summaries ds"
         " LEFT JOIN sleep_episodes se ON ds.day = se.day AND se.type = 'long_sleep'"

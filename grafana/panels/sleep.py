@@ -100,7 +100,7 @@ SLEEP = [
     ),
     series(
         "Deep Sleep % vs Readiness",
-        "SELECT ds.day || 'T00:00:00Z' AS time,"
+        "SELECT ds.day || 'T12:00:00Z' AS time,"
         f" ROUND(100.0 * se.deep_duration / NULLIF(se.deep_duration + se.rem_duration + se.light_duration, 0), 1)"
         " AS deep_pct, ds.readiness_score AS readiness FROM daily_summaries ds"
         " JOIN sleep_episodes se ON ds.day = se.day AND se.type = 'long_sleep'"
@@ -131,6 +131,29 @@ SLEEP = [
         daily(("hrv_avg", "hrv"), table="sleep_episodes", where=LONG_SLEEP),
         cols("hrv"),
         "ms",
+    ),
+    table(
+        "Bedtime Guidance",
+        f"SELECT ds.day, {bedtime_clock('start_offset')} || '–' || {bedtime_clock('end_offset')} AS optimal_window,"
+        " substr(se.start_datetime, 12, 5) AS bedtime, ds.sleep_time_recommendation AS recommendation,"
+        " ds.sleep_time_status AS status FROM daily_summaries ds"
+        " LEFT JOIN sleep_episodes se ON se.day = ds.day AND se.type = 'long_sleep'"
+        f" WHERE ds.sleep_time_id IS NOT NULL AND {days('ds.day')} ORDER BY ds.day DESC LIMIT 14",
+        [("day", S), ("optimal_window", S), ("bedtime", S), ("recommendation", S), ("status", S)],
+        description="Oura's bedtime guidance (sleep_time): the optimal window in local time beside the"
+        " night's actual bedtime, newest first.",
+    ),
+    series(
+        "Bedtime vs Optimal Window",
+        f"SELECT ds.day || {NOON} AS time, {bedtime_hours('start_offset')} AS window_start,"
+        f" {bedtime_hours('end_offset')} AS window_end,"
+        " ROUND((julianday(substr(se.start_datetime, 1, 19)) - julianday(ds.day)) * 24, 2) AS bedtime"
+        " FROM daily_summaries ds LEFT JOIN sleep_episodes se ON se.day = ds.day AND se.type = 'long_sleep'"
+        f" WHERE ds.sleep_time_id IS NOT NULL AND {days('ds.day')} ORDER BY ds.day",
+        cols("window_start", "window_end", "bedtime"),
+        HOURS_UNIT,
+        description="Hours from the local midnight that ends the night (-1.5 is 22:30): Oura's optimal"
+        " bedtime window and the actual bedtime.",
     ),
 ]
 
@@ -171,7 +194,7 @@ PHYSIOLOGY = [
     ),
     series(
         "Restless Periods",
-        "SELECT ds.day || 'T00:00:00Z' AS time, ds.sleep_restfulness AS restfulness,"
+        "SELECT ds.day || 'T12:00:00Z' AS time, ds.sleep_restfulness AS restfulness,"
         " se.restless_periods AS restless_periods FROM daily_summaries ds"
         " LEFT JOIN sleep_episodes se ON se.day = ds.day AND se.type = 'long_sleep'"
         f" WHERE {days('ds.day')} ORDER BY ds.day",
@@ -181,7 +204,7 @@ PHYSIOLOGY = [
     ),
     series(
         "Temperature Deviation",
-        "SELECT se.day || 'T00:00:00Z' AS time, se.temperature_deviation AS deviation,"
+        "SELECT se.day || 'T12:00:00Z' AS time, se.temperature_deviation AS deviation,"
         " ds.readiness_temperature_trend_deviation AS trend_deviation FROM sleep_episodes se"
         " LEFT JOIN daily_summaries ds ON ds.day = se.day"
         f" WHERE se.type = 'long_sleep' AND {days('se.day')} ORDER BY se.day",
