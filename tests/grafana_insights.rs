@@ -224,3 +224,32 @@ fn long_ranges_read_one_row_per_night_session_or_day_with_the_samples_numbers() 
     let (samples, _) = points(&t, 401, &short);
     assert!(samples.len() > 50, "{} buckets", samples.len());
 }
+
+#[test]
+fn workout_panels_count_by_local_start_day_through_the_index() {
+    let t = TestApp::new().with_fixtures();
+    let range = Range::days("2026-01-05", "2026-01-12");
+    let rows = answer(&t, 704, &range);
+    let expected = db(
+        &t,
+        "SELECT COUNT(*) AS n FROM activity_logs WHERE type = 'workout' \
+         AND substr(start_datetime, 1, 10) BETWEEN '2026-01-05' AND '2026-01-12'",
+    );
+    assert_eq!(rows[0]["value"], expected[0]["n"]);
+    // The range is searched in the index, not every workout ever stored.
+    let d = dashboard::load();
+    let q = dashboard::queries(&d)
+        .into_iter()
+        .find(|q| q.id == 704)
+        .unwrap();
+    let plan = db(
+        &t,
+        &format!("EXPLAIN QUERY PLAN {}", range.substitute(&q.sql().unwrap())),
+    );
+    assert!(
+        plan.iter().any(|l| l["detail"].as_str().is_some_and(|d| d
+            .contains("idx_activity_logs_type_start")
+            && d.contains("start_datetime>"))),
+        "{plan:?}"
+    );
+}

@@ -189,8 +189,12 @@ RESILIENCE_LEVEL = (
 )
 RESILIENCE_NAMES = [(1, "limited"), (2, "adequate"), (3, "solid"), (4, "strong"), (5, "exceptional")]
 WORKOUT_DAY = "substr(start_datetime, 1, 10)"
-WORKOUTS = f"type = 'workout' AND {days(WORKOUT_DAY)}"
-SESSIONS = f"type = 'session' AND {days(WORKOUT_DAY)}"
+# The local start day inside the range, said as a range of start_datetime
+# (it begins with that day) so idx_activity_logs_type_start serves it: as
+# substr(…) it read every workout ever stored.
+LOGS_IN_RANGE = f"start_datetime >= {FROM_DAY} AND start_datetime < date({TO_ISO}, '+1 day')"
+WORKOUTS = f"type = 'workout' AND {LOGS_IN_RANGE}"
+SESSIONS = f"type = 'session' AND {LOGS_IN_RANGE}"
 HOURS = "(julianday(end_datetime) - julianday(start_datetime)) * 24"
 WEEK = f"strftime('%Y-%W', {WORKOUT_DAY})"
 LAG = [(1, "yellow"), (3, "red")]
