@@ -56,14 +56,13 @@ pub static SESSION_SERIES: Rollup = Rollup {
              WHERE (series_summaries.end_timestamp, series_summaries.min_value, series_summaries.avg_value, \
              series_summaries.max_value, series_summaries.samples) \
              IS NOT (excluded.end_timestamp, excluded.min_value, excluded.avg_value, excluded.max_value, excluded.samples)",
-    // Rows starting within a day of the written days, unless a session of
-    // the days around them (one more day each side) still starts there.
+    // Rows of sessions no longer stored. Unrolling the raw documents again
+    // to compare would read every value of the sessions around (a session's
+    // recorded samples do not change, so its first sample stays put).
     prune: "DELETE FROM series_summaries WHERE series IN ('session.heart_rate', 'session.hrv') \
             AND start_timestamp >= date(?1, '-1 day') AND start_timestamp < date(substr(?2, 1, 10), '+2 day') \
-            AND (series, start_timestamp, document_id) NOT IN (SELECT series, MIN(timestamp), document_id \
-            FROM session_series WHERE series IN ('session.heart_rate', 'session.hrv') \
-            AND day >= date(?1, '-2 day') AND day < date(substr(?2, 1, 10), '+3 day') \
-            GROUP BY series, document_id)",
+            AND NOT EXISTS (SELECT 1 FROM oura_documents d WHERE d.collection = 'session' \
+            AND d.id = series_summaries.document_id)",
 };
 
 /// Ring battery per UTC day (`ring_battery_levels` → `ring_battery_daily`).
