@@ -10,7 +10,9 @@
 //! (`SIMDAY_ROWS=expanded` or `all` runs one of them).
 //!
 //! Measured by the usage meter: `usage.today` of `/api/db/info` before and
-//! after the day. The worker is restarted after the backfill, so the day
+//! after the day (D1, KV, requests, Analytics Engine points, Queues
+//! operations). `SIMDAY_VARS="NAME=value,…"` adds worker vars, e.g. a larger
+//! `USAGE_QUOTA_D1_ROWS_READ` to measure a day `/api/sql`'s share would cut. The worker is restarted after the backfill, so the day
 //! runs in one fresh isolate; `/api/db/info` adds that isolate's unflushed
 //! counts to what is persisted (one isolate under `wrangler dev`: exact), so
 //! the default `USAGE_FLUSH_SECONDS` stays on and the meter's own upserts
