@@ -253,3 +253,27 @@ fn workout_panels_count_by_local_start_day_through_the_index() {
         "{plan:?}"
     );
 }
+
+#[test]
+fn rolling_averages_cover_the_six_points_before_each() {
+    let t = TestApp::new().with_fixtures();
+    for (id, value, avg, n) in [
+        (202, "score", "score_7d", 7),
+        (309, "deep_pct", "deep_7d", 7),
+        (309, "deep_pct", "deep_28d", 28),
+    ] {
+        let rows = answer(&t, id, &fixture_range());
+        assert!(rows.len() >= 10, "panel {id}: {rows:?}");
+        let values: Vec<f64> = rows.iter().map(|r| r[value].as_f64().unwrap()).collect();
+        for (i, r) in rows.iter().enumerate() {
+            let window = &values[i.saturating_sub(n - 1)..=i];
+            let want = window.iter().sum::<f64>() / window.len() as f64;
+            let got = r[avg].as_f64().unwrap();
+            // deep_pct is itself rounded; the average is of unrounded values.
+            assert!(
+                (got - want).abs() <= 0.1,
+                "panel {id} row {i}: {got} vs {want}"
+            );
+        }
+    }
+}

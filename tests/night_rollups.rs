@@ -115,6 +115,31 @@ fn aggregates_follow_inserts_edits_and_deletes() {
         json!(99.0)
     );
 
+    // Another night now starts five minutes earlier: one row, the new start.
+    let earlier = nights
+        .iter_mut()
+        .find(|s| {
+            s["heart_rate"]["items"]
+                .as_array()
+                .is_some_and(|i| i.len() > 3)
+        })
+        .unwrap();
+    let start =
+        chrono::DateTime::parse_from_rfc3339(earlier["heart_rate"]["timestamp"].as_str().unwrap())
+            .unwrap();
+    earlier["heart_rate"]["timestamp"] = json!((start - chrono::Duration::minutes(5)).to_rfc3339());
+    earlier["heart_rate"]["items"]
+        .as_array_mut()
+        .unwrap()
+        .insert(0, json!(61.0));
+    write_docs(&db, "sleep", std::slice::from_ref(earlier));
+    assert_matches(&db, "after a night started earlier");
+    let moved = earlier["id"].as_str().unwrap();
+    assert_eq!(
+        count(&db, &format!("SELECT COUNT(*) AS n FROM series_summaries WHERE series = 'sleep.heart_rate' AND document_id = '{moved}'")),
+        1
+    );
+
     // A webhook delete of that night and of a session.
     try_block_on(remove(&db, find("sleep").unwrap(), &id, NOW))
         .unwrap()

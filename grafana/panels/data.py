@@ -108,10 +108,9 @@ INGESTION = [
     ),
     series(
         "Documents Stored per Day",
-        # Index only: the grouped and returned day is the indexed expression.
-        f"SELECT {DOCUMENT_DAY} || 'T12:00:00Z' AS time, COUNT(*) AS documents FROM oura_documents"
+        "SELECT day || 'T12:00:00Z' AS time, COUNT(*) AS documents FROM oura_documents"
         f" WHERE collection IN ('daily_activity', 'daily_readiness', 'daily_sleep', 'sleep', 'workout')"
-        f" AND {days(DOCUMENT_DAY)} GROUP BY {DOCUMENT_DAY} ORDER BY 1",
+        f" AND {days(DOCUMENT_DAY)} GROUP BY day ORDER BY day",
         cols("documents"),
         "short",
         h=7,

@@ -3,6 +3,8 @@
 from .build import *  # noqa: F401,F403 (the SQL vocabulary every panel module uses)
 
 LONG = f"{LONG_SLEEP} AND {ASLEEP} > 0"
+# Windows read the table itself: a CTE would be materialised and read twice.
+DEEP_PCT = f"100.0 * deep_duration / {ASLEEP}"
 SLEEP = [
     stat(
         "Average Sleep",
@@ -64,12 +66,10 @@ SLEEP = [
     ),
     series(
         "Deep Sleep % (7- and 28-night averages)",
-        f"WITH nightly AS (SELECT day, 100.0 * deep_duration / {ASLEEP} AS pct FROM sleep_episodes"
-        f" WHERE {LONG} AND {days()})"
-        f" SELECT {DAY_TIME}, ROUND(pct, 1) AS deep_pct,"
-        " ROUND(AVG(pct) OVER (ORDER BY day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW), 1) AS deep_7d,"
-        " ROUND(AVG(pct) OVER (ORDER BY day ROWS BETWEEN 27 PRECEDING AND CURRENT ROW), 1) AS deep_28d"
-        " FROM nightly ORDER BY day",
+        f"SELECT {DAY_TIME}, ROUND({DEEP_PCT}, 1) AS deep_pct,"
+        f" ROUND(AVG({DEEP_PCT}) OVER (ORDER BY day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW), 1) AS deep_7d,"
+        f" ROUND(AVG({DEEP_PCT}) OVER (ORDER BY day ROWS BETWEEN 27 PRECEDING AND CURRENT ROW), 1) AS deep_28d"
+        f" FROM sleep_episodes WHERE {LONG} AND {days()} ORDER BY day",
         cols("deep_pct", "deep_7d", "deep_28d"),
         "percent",
     ),

@@ -9,8 +9,10 @@
 use super::rollups::Rollup;
 
 /// Sleep heart rate and HRV per night (`document_series` → `series_summaries`).
-/// A summary row is stale once its first sample is gone or an earlier one
-/// of the same document appeared; the upsert then writes the new one.
+/// A summary row is stale once its first sample is gone, or once the sample
+/// just before it is the same document's (the night now starts earlier):
+/// one key lookup each, as nights of one series do not overlap. The upsert
+/// then writes the new one.
 pub static SLEEP_SERIES: Rollup = Rollup {
     source: "document_series",
     day_column: "timestamp",
@@ -33,10 +35,9 @@ pub static SLEEP_SERIES: Rollup = Rollup {
             AND start_timestamp >= date(?1, '-1 day') AND start_timestamp < ?2 \
             AND (NOT EXISTS (SELECT 1 FROM document_series s WHERE s.series = series_summaries.series \
             AND s.timestamp = series_summaries.start_timestamp AND s.document_id = series_summaries.document_id) \
-            OR EXISTS (SELECT 1 FROM document_series s WHERE s.series = series_summaries.series \
-            AND s.timestamp < series_summaries.start_timestamp \
-            AND s.timestamp >= date(series_summaries.start_timestamp, '-1 day') \
-            AND s.document_id = series_summaries.document_id))",
+            OR (SELECT s.document_id FROM document_series s WHERE s.series = series_summaries.series \
+            AND s.timestamp < series_summaries.start_timestamp ORDER BY s.timestamp DESC LIMIT 1) \
+            = series_summaries.document_id)",
 };
 
 /// Session heart rate and HRV per session (`session_series`, the raw
