@@ -3,7 +3,7 @@
 from .build import *  # noqa: F401,F403 (the SQL vocabulary every panel module uses)
 
 LONG = f"{LONG_SLEEP} AND {ASLEEP} > 0"
-# Windows read the table itself: a CTE would be materialised and read twice.
+# The nightly deep-sleep share, windowed over the table itself.
 DEEP_PCT = f"100.0 * deep_duration / {ASLEEP}"
 SLEEP = [
     stat(
