@@ -10,7 +10,9 @@
 //! (`SIMDAY_ROWS=expanded` or `all` runs one of them).
 //!
 //! Measured by the usage meter: `usage.today` of `/api/db/info` before and
-//! after the day. The worker is restarted after the backfill, so the day
+//! after the day (D1, KV, requests, Analytics Engine points, Queues
+//! operations). `SIMDAY_VARS="NAME=value,…"` adds worker vars, e.g. a larger
+//! `USAGE_QUOTA_D1_ROWS_READ` to measure a day `/api/sql`'s share would cut. The worker is restarted after the backfill, so the day
 //! runs in one fresh isolate; `/api/db/info` adds that isolate's unflushed
 //! counts to what is persisted (one isolate under `wrangler dev`: exact), so
 //! the default `USAGE_FLUSH_SECONDS` stays on and the meter's own upserts
@@ -52,6 +54,13 @@ fn vars(sim: &Sim) -> Vec<(String, String)> {
     v.push(("GRAFANA_SECRET".into(), GRAFANA.into()));
     // Setup only: two years in one go (the budget would spread them over days).
     v.push(("D1_DAILY_WRITE_BUDGET".into(), "100000000".into()));
+    // `SIMDAY_VARS="NAME=value,…"`: more vars, e.g. a larger read quota to
+    // measure a day that would be refused 429 past /api/sql's share.
+    for pair in std::env::var("SIMDAY_VARS").unwrap_or_default().split(',') {
+        if let Some((k, val)) = pair.split_once('=') {
+            v.push((k.trim().into(), val.trim().into()));
+        }
+    }
     v
 }
 
@@ -325,6 +334,8 @@ fn report(day: &Day, all_rows: bool) {
         "kv_lists",
         "requests",
         "analytics_points",
+        "queue_operations",
+        "sql_rows_read",
     ] {
         let v = delta(f);
         println!("  {f:<30} {v:>10}  ({})", share(v, f));
@@ -358,10 +369,12 @@ fn report(day: &Day, all_rows: bool) {
     let top: Vec<String> = costly
         .iter()
         .rev()
-        .take(6)
+        .take(12)
         .map(|(v, k)| format!("{k} {} a refresh", **v / REFRESHES as u64))
         .collect();
     println!("  most D1 rows read: {}", top.join("; "));
+    let per_refresh: u64 = g.by_panel.values().sum::<u64>() / REFRESHES as u64;
+    println!("  D1 rows read by panels a refresh: {per_refresh}");
 }
 
 fn main() {

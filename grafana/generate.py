@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes grafana/dashboards/oura.json, the dashboard users import.
+"""Writes grafana/dashboards/oura.json, the dashboard users import, and
+grafana/provisioning/alerting/oura.json, its staleness alert rule.
 
 The dashboard is described once (rows of panels, each with its SQL, in
 grafana/panels/) and rendered here to Grafana's classic JSON model, so ~95
@@ -19,9 +20,11 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository
 
-from panels import ROWS  # noqa: E402 (after the line above)
+from panels import NIGHT_OPTIONS, ROWS  # noqa: E402 (after the line above)
+from panels.build import lag_hours  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parent / "dashboards" / "oura.json"
+ALERTS = pathlib.Path(__file__).resolve().parent / "provisioning" / "alerting" / "oura.json"
 
 INFINITY = "yesoreyeram-infinity-datasource"
 # Import replaces this with the datasource picked in the import dialog; with
@@ -112,8 +115,9 @@ def field_defaults(p):
             "lineWidth": 1,
             "fillOpacity": 80 if p.get("draw") == "bars" else 10,
             "pointSize": 4,
-            "showPoints": "auto",
+            "showPoints": p.get("show_points", "auto"),
             "spanNulls": p.get("span_nulls", True),
+            "lineInterpolation": p.get("interpolation", "linear"),
             "axisPlacement": "auto",
         }
         # Infinity returns no rows for a gap, so spanNulls alone has nothing to
@@ -351,12 +355,25 @@ def dashboard():
                     "refresh": 1,
                     "regex": "",
                     "skipUrlSync": False,
-                }
+                },
+                night_variable(),
+                {
+                    "name": "steps_target",
+                    "label": "Step target",
+                    "type": "textbox",
+                    "query": "10000",
+                    "current": {"text": "10000", "value": "10000"},
+                    "options": [{"selected": True, "text": "10000", "value": "10000"}],
+                    "hide": 0,
+                    "skipUrlSync": False,
+                },
             ]
         },
         "time": {"from": "now-90d", "to": "now"},
         "timepicker": {"refresh_intervals": ["15m", "30m", "1h", "2h", "1d"]},
-        "timezone": "utc",
+        # Intraday panels in the viewer's own time zone; daily points sit at
+        # noon UTC, so they keep their calendar day in it.
+        "timezone": "browser",
         "title": "Oura (oura-edge)",
         "uid": "oura-edge",
         "version": 1,
@@ -364,23 +381,117 @@ def dashboard():
     }
 
 
+def night_variable():
+    """`$night`: the main nights in range, from an Infinity query (its
+    variable editor keeps the query under `infinityQuery`)."""
+    query = {"sql": NIGHT_OPTIONS, "columns": [("__text", "string"), ("__value", "string")]}
+    return {
+        "name": "night",
+        "label": "Night",
+        "type": "query",
+        "datasource": DS,
+        "query": {"queryType": "infinity", "infinityQuery": infinity_target(query), "query": "", "refId": "night"},
+        "definition": "Infinity: main nights in range",
+        # Re-read when the time range changes: the newest night is the default.
+        "refresh": 2,
+        "current": {},
+        "options": [],
+        "hide": 0,
+        "includeAll": False,
+        "multi": False,
+        "sort": 0,
+        "regex": "",
+        "skipUrlSync": False,
+    }
+
+
+# The staleness alert: hours since the newest heart-rate sample, which the
+# ring uploads whenever the phone syncs and the cron stores every 2 hours.
+STALE_HOURS = 24
+
+
+def alert_rules():
+    query = {"sql": lag_hours("heart_rate_samples").replace(" AS value", " AS hours"),
+             "columns": [("hours", "number")]}
+    target = infinity_target(query)
+    target["datasource"] = {"type": INFINITY, "uid": PROVISIONED_UID}
+    return {
+        "apiVersion": 1,
+        "groups": [
+            {
+                "orgId": 1,
+                "name": "oura-edge",
+                "folder": "Oura",
+                "interval": "1h",
+                "rules": [
+                    {
+                        "uid": "oura-data-stale",
+                        "title": "Oura data is stale",
+                        "condition": "C",
+                        "data": [
+                            {
+                                "refId": "A",
+                                "relativeTimeRange": {"from": 3600, "to": 0},
+                                "datasourceUid": PROVISIONED_UID,
+                                "model": target,
+                            },
+                            {
+                                "refId": "B",
+                                "datasourceUid": "__expr__",
+                                "model": {"refId": "B", "type": "reduce", "expression": "A", "reducer": "last"},
+                            },
+                            {
+                                "refId": "C",
+                                "datasourceUid": "__expr__",
+                                "model": {
+                                    "refId": "C",
+                                    "type": "threshold",
+                                    "expression": "B",
+                                    "conditions": [{"evaluator": {"type": "gt", "params": [STALE_HOURS]}}],
+                                },
+                            },
+                        ],
+                        # An empty table or an unreachable worker is stale too.
+                        "noDataState": "Alerting",
+                        "execErrState": "Alerting",
+                        "for": "1h",
+                        "annotations": {
+                            "summary": f"No new Oura heart rate for more than {STALE_HOURS} hours",
+                            "description": "The ring has not synced, or the worker's cron cannot reach Oura:"
+                            " see /status and docs/runbook.md.",
+                        },
+                        "labels": {"service": "oura-edge"},
+                        "isPaused": False,
+                    }
+                ],
+            }
+        ],
+    }
+
+
 def render():
     return json.dumps(dashboard(), indent=2, ensure_ascii=False) + "\n"
 
 
+def render_alerts():
+    return json.dumps(alert_rules(), indent=2, ensure_ascii=False) + "\n"
+
+
 def main(args):
-    text = render()
+    outputs = [(OUT, render()), (ALERTS, render_alerts())]
     if "--stdout" in args:
-        sys.stdout.write(text)
+        sys.stdout.write(outputs[0][1])
         return 0
     if "--check" in args:
-        current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
-        if current != text:
-            sys.stderr.write(f"{OUT} is stale: run python3 grafana/generate.py\n")
-            return 1
+        for path, text in outputs:
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != text:
+                sys.stderr.write(f"{path} is stale: run python3 grafana/generate.py\n")
+                return 1
         return 0
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text, encoding="utf-8")
+    for path, text in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     return 0
 
 

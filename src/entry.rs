@@ -46,7 +46,7 @@ thread_local! {
 /// The state of one invocation, its bindings metered.
 fn state(env: &Env) -> Rc<AppState> {
     let config = config(env);
-    let flush_ms = usage::Settings::from_config(&config).flush_ms;
+    let flush_ms = config.usage.flush_ms;
     let platform = usage::metered(&platform(env), &METER.with(Rc::clone), flush_ms);
     Rc::new(AppState { platform, config })
 }

@@ -372,6 +372,8 @@ fn usage_meter_counts_real_d1(w: &Wrangler) {
         "kv_lists",
         "requests",
         "analytics_points",
+        "sql_rows_read",
+        "queue_operations",
     ] {
         assert!(today[f].is_u64(), "today.{f}: {u}");
         assert!(u["yesterday"][f].is_u64(), "yesterday.{f}: {u}");

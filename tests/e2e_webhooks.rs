@@ -511,8 +511,8 @@ fn webhooks_end_to_end() {
 }
 
 /// A 4xx is dead-lettered at once; a fetch that fails every time is retried
-/// (1, 2, 4, … s here) and dead-lettered after the last of 9 attempts, and
-/// `/status` shows both.
+/// (1, 2, 4, … s here) and dead-lettered after the last of 9 attempts,
+/// `/status` shows both, and the usage meter counts their Queues operations.
 #[test]
 fn failing_events_end_in_the_dead_letter_table() {
     let rig = Rig::start(3, "workout", &[FAST_RETRIES]);
@@ -573,4 +573,15 @@ fn failing_events_end_in_the_dead_letter_table() {
     );
     assert!(rig.stored_ids("workout", &day).is_empty());
     assert!(status_page(&rig).contains("dead letters: 2"));
+    // The usage meter's Queues operations: the 403 written, read and
+    // deleted once; the 500 written once, read on each of its 9 attempts,
+    // deleted after the last.
+    let ops = |rig: &Rig| {
+        rig.admin("GET", "/api/db/info").json()["usage"]["today"]["queue_operations"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    until(&rig, "14 queue operations counted", DEADLINE, || {
+        ops(&rig) == 14
+    });
 }

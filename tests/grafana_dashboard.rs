@@ -219,3 +219,63 @@ fn the_provisioning_files_point_at_the_dashboard_and_the_worker() {
     assert!(boards.contains("type: file"), "{boards}");
     assert!(boards.contains("path:"), "{boards}");
 }
+
+#[test]
+fn the_provisioned_staleness_alert_reads_hours_since_the_newest_heart_rate() {
+    let path = dashboard::root().join("grafana/provisioning/alerting/oura.json");
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("alert rules")).expect("JSON");
+    assert_eq!(file["apiVersion"], 1);
+    let group = &file["groups"][0];
+    assert_eq!(group["folder"], "Oura");
+    let rule = &group["rules"][0];
+    assert_eq!(rule["uid"], "oura-data-stale");
+    let data = rule["data"].as_array().expect("data");
+    let refs: Vec<&Value> = data.iter().map(|d| &d["refId"]).collect();
+    assert!(
+        refs.contains(&&rule["condition"]),
+        "the condition is one of {refs:?}"
+    );
+    let query = &data[0];
+    assert_eq!(query["datasourceUid"], PROVISIONED_UID);
+    let model = &query["model"];
+    assert_eq!(model["datasource"]["uid"], PROVISIONED_UID);
+    assert_eq!(
+        model["parser"], "backend",
+        "alerting needs the backend parser"
+    );
+    let threshold = data
+        .iter()
+        .find(|d| d["model"]["type"] == "threshold")
+        .expect("a threshold");
+    assert_eq!(
+        threshold["model"]["conditions"][0]["evaluator"]["type"],
+        "gt"
+    );
+    assert_eq!(
+        rule["noDataState"], "Alerting",
+        "no data at all is stale too"
+    );
+
+    // Its query answers through /api/sql with the hours since the newest sample.
+    let t = TestApp::new().with_fixtures();
+    let body = model["url_options"]["data"].as_str().expect("body");
+    let res = t.send(
+        req(Method::Post, "/api/sql")
+            .with_header("authorization", &bearer(GRAFANA))
+            .with_header("content-type", "application/json")
+            .with_body(body.to_string()),
+    );
+    let out = body_json(&res);
+    assert_eq!(res.status, 200, "{out}");
+    let hours = out["results"][0]["hours"].as_f64().expect("hours");
+    assert!(hours > 0.0, "the fixtures end in January 2026: {hours}");
+    let empty = TestApp::new();
+    let res = empty.send(
+        req(Method::Post, "/api/sql")
+            .with_header("authorization", &bearer(GRAFANA))
+            .with_header("content-type", "application/json")
+            .with_body(body.to_string()),
+    );
+    assert_eq!(body_json(&res)["results"][0]["hours"], Value::Null);
+}

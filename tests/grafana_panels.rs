@@ -107,6 +107,7 @@ fn curves_break_where_no_rows_come() {
         (402, 6 * hour),
         (804, hour / 4),
         (1101, 36 * hour),
+        (1603, hour / 6),
     ] {
         let custom = &panel(&d, id)["fieldConfig"]["defaults"]["custom"];
         assert_eq!(custom["spanNulls"], false, "panel {id}");
@@ -141,7 +142,7 @@ fn tables_keep_the_querys_column_order() {
             assert_eq!(index[c.as_str()], i, "table {id}: column {c}");
         }
     }
-    for id in [707, 803, 906, 1203, 1401, 1404, 1501, 1509] {
+    for id in [317, 707, 803, 906, 1203, 1401, 1404, 1501, 1509, 1601] {
         assert!(tables.contains(&id), "{id} is a table: {tables:?}");
     }
 }
@@ -229,4 +230,87 @@ fn units_keep_their_scale_and_lags_have_no_sentinel() {
         &Range::days("2026-01-01", "2026-01-17"),
     );
     assert_eq!(rows[0]["value"], Value::Null, "{rows:?}");
+}
+
+#[test]
+fn intraday_panels_follow_the_browser_zone_and_daily_points_keep_their_day() {
+    let d = dashboard::load();
+    assert_eq!(d["timezone"], "browser");
+    for q in dashboard::queries(&d) {
+        let sql = q.sql().unwrap_or_default();
+        // Midnight UTC would show as the evening before west of Greenwich.
+        assert!(!sql.contains("T00:00:00Z"), "{}: {sql}", q.label());
+    }
+    let hypnogram = panel(&d, 1602);
+    let defaults = &hypnogram["fieldConfig"]["defaults"];
+    assert_eq!(defaults["custom"]["lineInterpolation"], "stepAfter");
+    assert_eq!(
+        (defaults["min"].clone(), defaults["max"].clone()),
+        (1.into(), 4.into())
+    );
+    let names = &defaults["mappings"][0]["options"];
+    for (v, name) in [("1", "deep"), ("2", "light"), ("3", "REM"), ("4", "awake")] {
+        assert_eq!(names[v]["text"], name, "{names}");
+    }
+    let curves = panel(&d, 1603);
+    let overrides = curves["fieldConfig"]["overrides"].as_array().unwrap();
+    let has = |field: &str, id: &str, value: &str| {
+        overrides.iter().any(|o| {
+            o["matcher"]["options"] == field
+                && o["properties"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x["id"] == id && x["value"] == value)
+        })
+    };
+    assert!(has("hrv", "custom.axisPlacement", "right"));
+    assert!(has("hrv", "unit", "ms") && has("bpm", "unit", "bpm"));
+    assert_eq!(panel(&d, 609)["fieldConfig"]["defaults"]["unit"], "percent");
+    assert_eq!(
+        panel(&d, 318)["fieldConfig"]["defaults"]["unit"],
+        "suffix: h"
+    );
+}
+
+#[test]
+fn the_night_and_step_target_variables_are_declared_as_the_panels_use_them() {
+    let d = dashboard::load();
+    let vars = d["templating"]["list"].as_array().unwrap();
+    let var = |name: &str| {
+        vars.iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("no ${name}"))
+    };
+    let night = var("night");
+    assert_eq!(night["type"], "query");
+    assert_eq!(night["datasource"]["uid"], dashboard::DS_INPUT);
+    assert_eq!(night["refresh"], 2, "re-read when the time range changes");
+    assert_eq!(night["query"]["queryType"], "infinity");
+    let q = &night["query"]["infinityQuery"];
+    assert_eq!(q["url"], "/api/sql");
+    assert_eq!(q["parser"], "backend");
+    let columns: Vec<&Value> = q["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["selector"])
+        .collect();
+    assert_eq!(columns, ["__text", "__value"]);
+    let target = var("steps_target");
+    assert_eq!(target["type"], "textbox");
+    // The tests substitute the defaults Grafana would.
+    let defaults: std::collections::HashMap<&str, &str> =
+        dashboard::VARIABLES.iter().copied().collect();
+    assert_eq!(target["query"].as_str(), Some(defaults["${steps_target}"]));
+    for q in dashboard::queries(&d) {
+        let sql = q.sql().unwrap_or_default();
+        if sql.contains("${night") {
+            assert!(
+                sql.contains("${night:sqlstring}"),
+                "{}: quoted and escaped",
+                q.label()
+            );
+        }
+    }
 }

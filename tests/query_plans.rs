@@ -20,12 +20,13 @@ use support::*;
 
 /// Tables that grow by hundreds of rows a day: never scanned in full
 /// (`d` is `oura_documents` inside the `activity_met`/`session_series` views).
-const LARGE: [&str; 6] = [
+const LARGE: [&str; 7] = [
     "heart_rate_samples",
     "document_series",
     "oura_documents",
     "ring_battery_levels",
     "heart_rate_daily",
+    "series_summaries",
     "d",
 ];
 

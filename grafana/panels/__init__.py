@@ -3,6 +3,7 @@
 from .activity import ACTIVITY, SESSION, WORKOUT
 from .body import HEART_HEALTH, HEART_RATE, RING, STRESS
 from .data import INGESTION, TAGS
+from .night import NIGHT, NIGHT_OPTIONS
 from .overview import CORRELATIONS, SCORES, SNAPSHOT
 from .sleep import NIGHTLY, PHYSIOLOGY, SLEEP
 
@@ -22,4 +23,5 @@ ROWS = [
     {"title": "Correlations", "collapsed": True, "panels": CORRELATIONS},
     {"title": "Tags", "collapsed": True, "panels": TAGS},
     {"title": "Data Coverage & Ingestion", "collapsed": True, "panels": INGESTION},
+    {"title": "Night", "collapsed": True, "panels": NIGHT},
 ]

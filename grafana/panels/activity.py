@@ -81,6 +81,23 @@ ACTIVITY = [
         cols("avg_met_minutes", "inactivity_alerts"),
         w=8,
     ),
+    series(
+        "Steps vs Target",
+        daily(("activity_steps", "steps"), (STEPS_TARGET, "target"), where="activity_steps IS NOT NULL"),
+        cols("steps", "target"),
+        "short",
+        w=16,
+        description="Daily steps against the step target (the Step target variable, 10,000 by default).",
+    ),
+    stat(
+        "Days at Step Target",
+        f"SELECT ROUND(100.0 * SUM(activity_steps >= {STEPS_TARGET}) / COUNT(*), 1) AS value"
+        f" FROM daily_summaries WHERE activity_steps IS NOT NULL AND {days()}",
+        "percent",
+        w=8,
+        h=8,
+        description="Share of days in range whose steps reached the step target.",
+    ),
 ]
 
 WORKOUT = [
@@ -170,14 +187,21 @@ SESSION = [
         " ROUND(AVG(CASE WHEN series = 'session.heart_rate' THEN value END), 1) AS bpm,"
         " ROUND(AVG(CASE WHEN series = 'session.hrv' THEN value END), 1) AS hrv"
         " FROM session_series WHERE series IN ('session.heart_rate', 'session.hrv')"
-        f" AND {days_near()} AND {instants()} GROUP BY 1 ORDER BY 1",
+        f" AND {SERIES_SHORT_RANGE} AND {days_near()} AND {instants()} GROUP BY 1"
+        f" UNION ALL SELECT {midpoint('MIN(start_timestamp)', 'MAX(end_timestamp)')} AS time,"
+        " ROUND(MAX(CASE WHEN series = 'session.heart_rate' THEN avg_value END), 1) AS bpm,"
+        " ROUND(MAX(CASE WHEN series = 'session.hrv' THEN avg_value END), 1) AS hrv"
+        " FROM series_summaries WHERE series IN ('session.heart_rate', 'session.hrv')"
+        f" AND NOT {SERIES_SHORT_RANGE} AND {instants('start_timestamp')} GROUP BY document_id ORDER BY 1",
         cols("bpm", "hrv"),
         w=24,
         span_nulls=False,
         # Samples are 5 s apart within a session; sessions are separate events.
         insert_nulls=15 * MINUTE_MS,
         field_units={"bpm": "bpm", "hrv": "ms"},
+        show_points="always",
         description="5-second samples from meditation and breathing sessions, unrolled from the raw session"
-        " documents (the session_series view).",
+        " documents (the session_series view), when the range is three days or less; beyond, each"
+        " session's average (series_summaries).",
     ),
 ]

@@ -116,11 +116,14 @@ RING = [
     series(
         "Ring Battery",
         f"SELECT {bucket('timestamp', 1800)} AS time, ROUND(AVG(level)) AS level,"
-        f" MAX(charging) AS charging FROM ring_battery_levels WHERE {instants()} GROUP BY 1 ORDER BY 1",
+        f" MAX(charging) AS charging FROM ring_battery_levels WHERE {SERIES_SHORT_RANGE} AND {instants()}"
+        " GROUP BY 1 UNION ALL SELECT day || 'T12:00:00Z' AS time, ROUND(avg_level) AS level, charging"
+        f" FROM ring_battery_daily WHERE NOT {SERIES_SHORT_RANGE} AND {days()} ORDER BY 1",
         cols("level", "charging"),
         w=16,
         field_units={"level": "percent"},
-        description="Battery level every 30 minutes; charging is 1 while the ring charges.",
+        description="Battery level every 30 minutes when the range is three days or less, the daily"
+        " average beyond (ring_battery_daily); charging is 1 while (or on a day) the ring charged.",
     ),
     stat(
         "Low Battery Alerts (nights)",

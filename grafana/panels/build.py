@@ -16,7 +16,10 @@ TO_DAY = f"date({TO_ISO})"
 INTERVAL_S = "${__interval_ms} / 1000"
 
 T, N, S = "timestamp", "number", "string"
-DAY_TIME = "day || 'T00:00:00Z' AS time"
+# A day's point at noon UTC: the same calendar day in every browser time
+# zone from UTC-11 to UTC+11 (the dashboard shows the browser's zone).
+NOON = "'T12:00:00Z'"
+DAY_TIME = f"day || {NOON} AS time"
 
 
 def days(col="day"):
@@ -46,6 +49,18 @@ SHORT_RANGE = range_at_most(2)
 # Heart rate reads every sample only for three days or less (~860 samples);
 # beyond, one heart_rate_daily row per day and source.
 HR_SHORT_RANGE = range_at_most(3)
+# Sample series (nightly curves, sessions, ring battery) read every sample
+# only for three days or less; beyond, one aggregate row per night, session
+# or day (series_summaries, ring_battery_daily: migration 0021).
+SERIES_SHORT_RANGE = range_at_most(3)
+
+
+def midpoint(start="start_timestamp", end="end_timestamp"):
+    """The middle of an aggregated night or session, where its point is drawn."""
+    return f"strftime('%Y-%m-%dT%H:%M:%SZ', (julianday({start}) + julianday({end})) / 2)"
+
+
+MIDPOINT = midpoint()
 # Daily heart rate from heart_rate_daily (one row per day and source): the
 # sample-weighted mean equals AVG over the samples.
 HR_DAILY_MIN = "MIN(min_bpm)"
@@ -174,11 +189,45 @@ RESILIENCE_LEVEL = (
 )
 RESILIENCE_NAMES = [(1, "limited"), (2, "adequate"), (3, "solid"), (4, "strong"), (5, "exceptional")]
 WORKOUT_DAY = "substr(start_datetime, 1, 10)"
-WORKOUTS = f"type = 'workout' AND {days(WORKOUT_DAY)}"
-SESSIONS = f"type = 'session' AND {days(WORKOUT_DAY)}"
+# The local start day inside the range, said as a range of start_datetime
+# (it begins with that day) so idx_activity_logs_type_start serves it: as
+# substr(…) it read every workout ever stored.
+LOGS_IN_RANGE = f"start_datetime >= {FROM_DAY} AND start_datetime < date({TO_ISO}, '+1 day')"
+WORKOUTS = f"type = 'workout' AND {LOGS_IN_RANGE}"
+SESSIONS = f"type = 'session' AND {LOGS_IN_RANGE}"
 HOURS = "(julianday(end_datetime) - julianday(start_datetime)) * 24"
 WEEK = f"strftime('%Y-%W', {WORKOUT_DAY})"
 LAG = [(1, "yellow"), (3, "red")]
 # Seconds of high stress; the original stored them as stress_index.
 STRESS_HIGH = "COALESCE(stress_high_seconds, stress_index)"
 DB_INFO = "/api/db/info"
+
+# The night the `$night` variable picks (a long_sleep id); with none picked,
+# the newest night in range. `sqlstring` quotes and escapes the value.
+NIGHT_ID = (
+    "COALESCE(NULLIF(${night:sqlstring}, ''), (SELECT id FROM sleep_episodes"
+    f" WHERE {LONG_SLEEP} AND {days()} ORDER BY day DESC LIMIT 1))"
+)
+
+
+def night(column):
+    """One column of the picked night (a scalar subquery)."""
+    return f"(SELECT {column} FROM sleep_episodes WHERE id = {NIGHT_ID})"
+
+
+# UTC instants of the picked night's bedtime and wake-up (stored with offsets).
+NIGHT_START = night("strftime('%Y-%m-%dT%H:%M:%SZ', start_datetime)")
+NIGHT_END = night("strftime('%Y-%m-%dT%H:%M:%SZ', end_datetime)")
+# The daily step target: the `steps_target` dashboard variable.
+STEPS_TARGET = "CAST('${steps_target}' AS INTEGER)"
+# sleep_time's optimal bedtime window: seconds from the local midnight
+# ending the night, as local clock times.
+BEDTIME = "ds.sleep_time_optimal_bedtime"
+
+
+def bedtime_clock(offset):
+    return f"strftime('%H:%M', 86400 + json_extract({BEDTIME}, '$.{offset}'), 'unixepoch')"
+
+
+def bedtime_hours(offset):
+    return f"ROUND(json_extract({BEDTIME}, '$.{offset}') / 3600.0, 2)"

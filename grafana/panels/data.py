@@ -18,7 +18,7 @@ TAGS = [
     ),
     series(
         "Tags per Week",
-        "SELECT date(start_day, '-6 days', 'weekday 1') || 'T00:00:00Z' AS time, COUNT(*) AS tags"
+        "SELECT date(start_day, '-6 days', 'weekday 1') || 'T12:00:00Z' AS time, COUNT(*) AS tags"
         f" FROM enhanced_tags WHERE {days('start_day')} GROUP BY time ORDER BY time",
         cols("tags"),
         "short",
@@ -34,6 +34,10 @@ TAGS = [
         description="Oura's deprecated tag collection (enhanced tags supersede it).",
     ),
 ]
+
+# The expression idx_oura_documents_day indexes (a bare `day` would read
+# every document of the collections).
+DOCUMENT_DAY = "COALESCE(day, '')"
 
 INGESTION = [
     table(
@@ -104,9 +108,9 @@ INGESTION = [
     ),
     series(
         "Documents Stored per Day",
-        "SELECT day || 'T00:00:00Z' AS time, COUNT(*) AS documents FROM oura_documents"
+        "SELECT day || 'T12:00:00Z' AS time, COUNT(*) AS documents FROM oura_documents"
         f" WHERE collection IN ('daily_activity', 'daily_readiness', 'daily_sleep', 'sleep', 'workout')"
-        f" AND {days()} GROUP BY day ORDER BY day",
+        f" AND {days(DOCUMENT_DAY)} GROUP BY day ORDER BY day",
         cols("documents"),
         "short",
         h=7,

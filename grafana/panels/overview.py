@@ -60,10 +60,11 @@ for score in ("readiness", "sleep", "activity"):
     SCORES.append(
         series(
             f"{score.title()} (7-day rolling average)",
-            f"WITH d AS (SELECT day, {score}_score AS score FROM daily_summaries"
-            f" WHERE {score}_score IS NOT NULL AND {days()})"
-            f" SELECT {DAY_TIME}, score, ROUND(AVG(score) OVER (ORDER BY day ROWS BETWEEN 6 PRECEDING"
-            " AND CURRENT ROW), 1) AS score_7d FROM d ORDER BY day",
+            # The window over the table itself (D1 bills the window's sort
+            # either way: ~340 rows read for 90 days, measured).
+            f"SELECT {DAY_TIME}, {score}_score AS score, ROUND(AVG({score}_score) OVER (ORDER BY day"
+            " ROWS BETWEEN 6 PRECEDING AND CURRENT ROW), 1) AS score_7d FROM daily_summaries"
+            f" WHERE {score}_score IS NOT NULL AND {days()} ORDER BY day",
             cols("score", "score_7d"),
             w=8,
             rename={"score_7d": "7-day average"},
@@ -150,7 +151,7 @@ CORRELATIONS = [
     ),
     series(
         "Sleep Hours vs Sleep Balance",
-        "SELECT ds.day || 'T00:00:00Z' AS time,"
+        "SELECT ds.day || 'T12:00:00Z' AS time,"
         " (se.deep_duration + se.rem_duration + se.light_duration) / 3600.0 AS hours,"
         " ds.readiness_sleep_balance AS balance FROM daily_summaries ds"
         " LEFT JOIN sleep_episodes se ON ds.day = se.day AND se.type = 'long_sleep'"

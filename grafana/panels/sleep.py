@@ -3,6 +3,8 @@
 from .build import *  # noqa: F401,F403 (the SQL vocabulary every panel module uses)
 
 LONG = f"{LONG_SLEEP} AND {ASLEEP} > 0"
+# The nightly deep-sleep share, windowed over the table itself.
+DEEP_PCT = f"100.0 * deep_duration / {ASLEEP}"
 SLEEP = [
     stat(
         "Average Sleep",
@@ -64,12 +66,10 @@ SLEEP = [
     ),
     series(
         "Deep Sleep % (7- and 28-night averages)",
-        f"WITH nightly AS (SELECT day, 100.0 * deep_duration / {ASLEEP} AS pct FROM sleep_episodes"
-        f" WHERE {LONG} AND {days()})"
-        f" SELECT {DAY_TIME}, ROUND(pct, 1) AS deep_pct,"
-        " ROUND(AVG(pct) OVER (ORDER BY day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW), 1) AS deep_7d,"
-        " ROUND(AVG(pct) OVER (ORDER BY day ROWS BETWEEN 27 PRECEDING AND CURRENT ROW), 1) AS deep_28d"
-        " FROM nightly ORDER BY day",
+        f"SELECT {DAY_TIME}, ROUND({DEEP_PCT}, 1) AS deep_pct,"
+        f" ROUND(AVG({DEEP_PCT}) OVER (ORDER BY day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW), 1) AS deep_7d,"
+        f" ROUND(AVG({DEEP_PCT}) OVER (ORDER BY day ROWS BETWEEN 27 PRECEDING AND CURRENT ROW), 1) AS deep_28d"
+        f" FROM sleep_episodes WHERE {LONG} AND {days()} ORDER BY day",
         cols("deep_pct", "deep_7d", "deep_28d"),
         "percent",
     ),
@@ -100,7 +100,7 @@ SLEEP = [
     ),
     series(
         "Deep Sleep % vs Readiness",
-        "SELECT ds.day || 'T00:00:00Z' AS time,"
+        "SELECT ds.day || 'T12:00:00Z' AS time,"
         f" ROUND(100.0 * se.deep_duration / NULLIF(se.deep_duration + se.rem_duration + se.light_duration, 0), 1)"
         " AS deep_pct, ds.readiness_score AS readiness FROM daily_summaries ds"
         " JOIN sleep_episodes se ON ds.day = se.day AND se.type = 'long_sleep'"
@@ -132,6 +132,29 @@ SLEEP = [
         cols("hrv"),
         "ms",
     ),
+    table(
+        "Bedtime Guidance",
+        f"SELECT ds.day, {bedtime_clock('start_offset')} || '–' || {bedtime_clock('end_offset')} AS optimal_window,"
+        " substr(se.start_datetime, 12, 5) AS bedtime, ds.sleep_time_recommendation AS recommendation,"
+        " ds.sleep_time_status AS status FROM daily_summaries ds"
+        " LEFT JOIN sleep_episodes se ON se.day = ds.day AND se.type = 'long_sleep'"
+        f" WHERE ds.sleep_time_id IS NOT NULL AND {days('ds.day')} ORDER BY ds.day DESC LIMIT 14",
+        [("day", S), ("optimal_window", S), ("bedtime", S), ("recommendation", S), ("status", S)],
+        description="Oura's bedtime guidance (sleep_time): the optimal window in local time beside the"
+        " night's actual bedtime, newest first.",
+    ),
+    series(
+        "Bedtime vs Optimal Window",
+        f"SELECT ds.day || {NOON} AS time, {bedtime_hours('start_offset')} AS window_start,"
+        f" {bedtime_hours('end_offset')} AS window_end,"
+        " ROUND((julianday(substr(se.start_datetime, 1, 19)) - julianday(ds.day)) * 24, 2) AS bedtime"
+        " FROM daily_summaries ds LEFT JOIN sleep_episodes se ON se.day = ds.day AND se.type = 'long_sleep'"
+        f" WHERE ds.sleep_time_id IS NOT NULL AND {days('ds.day')} ORDER BY ds.day",
+        cols("window_start", "window_end", "bedtime"),
+        HOURS_UNIT,
+        description="Hours from the local midnight that ends the night (-1.5 is 22:30): Oura's optimal"
+        " bedtime window and the actual bedtime.",
+    ),
 ]
 
 NIGHTLY = [
@@ -139,15 +162,21 @@ NIGHTLY = [
         f"Nightly {label}",
         f"SELECT {bucket('timestamp', 300)} AS time, ROUND(AVG(value), 1) AS {name},"
         f" MIN(value) AS min_{name}, MAX(value) AS max_{name} FROM document_series"
-        f" WHERE series = '{key}' AND {instants()} GROUP BY 1 ORDER BY 1",
+        f" WHERE series = '{key}' AND {SERIES_SHORT_RANGE} AND {instants()} GROUP BY 1"
+        f" UNION ALL SELECT {MIDPOINT} AS time, ROUND(avg_value, 1) AS {name}, min_value AS min_{name},"
+        f" max_value AS max_{name} FROM series_summaries"
+        f" WHERE series = '{key}' AND NOT {SERIES_SHORT_RANGE} AND {instants('start_timestamp')}"
+        " ORDER BY 1",
         cols(name, f"min_{name}", f"max_{name}"),
         unit,
         w=24,
         span_nulls=False,
         # Nights are 12 h or more apart; buckets within one are at most a few hours.
         insert_nulls=6 * HOUR_MS,
+        show_points="always",
         description=f"The 5-minute {label.lower()} Oura records during sleep (document_series '{key}'),"
-        " averaged per panel interval on long ranges.",
+        " averaged per panel interval when the range is three days or less; beyond, one point per night"
+        " (its average, lowest and highest, from series_summaries).",
     )
     for label, name, key, unit in (
         ("Heart Rate", "bpm", "sleep.heart_rate", "bpm"),
@@ -165,7 +194,7 @@ PHYSIOLOGY = [
     ),
     series(
         "Restless Periods",
-        "SELECT ds.day || 'T00:00:00Z' AS time, ds.sleep_restfulness AS restfulness,"
+        "SELECT ds.day || 'T12:00:00Z' AS time, ds.sleep_restfulness AS restfulness,"
         " se.restless_periods AS restless_periods FROM daily_summaries ds"
         " LEFT JOIN sleep_episodes se ON se.day = ds.day AND se.type = 'long_sleep'"
         f" WHERE {days('ds.day')} ORDER BY ds.day",
@@ -175,7 +204,7 @@ PHYSIOLOGY = [
     ),
     series(
         "Temperature Deviation",
-        "SELECT se.day || 'T00:00:00Z' AS time, se.temperature_deviation AS deviation,"
+        "SELECT se.day || 'T12:00:00Z' AS time, se.temperature_deviation AS deviation,"
         " ds.readiness_temperature_trend_deviation AS trend_deviation FROM sleep_episodes se"
         " LEFT JOIN daily_summaries ds ON ds.day = se.day"
         f" WHERE se.type = 'long_sleep' AND {days('se.day')} ORDER BY se.day",

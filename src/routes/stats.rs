@@ -127,9 +127,9 @@ async fn db_info(cx: &mut Ctx) -> HandlerResult {
 
 /// The usage meter beside its quotas (`null` when it cannot be read).
 pub async fn usage_json(cx: &Ctx) -> Value {
-    let settings = usage::Settings::from_config(cx.config());
+    let settings = &cx.config().usage;
     match usage::recent(cx.platform()).await {
-        Ok((today, yesterday)) => usage::to_json(&settings, &today, &yesterday),
+        Ok((today, yesterday)) => usage::to_json(settings, &today, &yesterday),
         Err(e) => {
             tracing::warn!(error = %e, "usage meter unavailable");
             Value::Null

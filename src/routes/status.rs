@@ -36,7 +36,7 @@ fn card(title: &str, f: &Freshness, detail: &str) -> String {
 
 /// Today's usage beside the plan's quotas (UTC day).
 async fn usage_table(cx: &Ctx) -> String {
-    let settings = usage::Settings::from_config(cx.config());
+    let settings = &cx.config().usage;
     let rows = match usage::recent(cx.platform()).await {
         Ok((today, yesterday)) => {
             let quotas = settings.quotas;

@@ -13,7 +13,7 @@
 
 use crate::services::config::Config;
 use crate::services::platform::Platform;
-use crate::services::usage::{self, Settings};
+use crate::services::usage::{self};
 
 const DAY_MS: f64 = 86_400_000.0;
 
@@ -28,7 +28,7 @@ pub struct ShareUsed {
 /// Refuses once today's share is read. Unmetered invocations (tests,
 /// benches) and plans without a read quota are not limited.
 pub async fn check(platform: &Platform, config: &Config) -> Result<(), ShareUsed> {
-    let Some(limit) = Settings::from_config(config).sql_rows_read_limit() else {
+    let Some(limit) = config.usage.sql_rows_read_limit() else {
         return Ok(());
     };
     let Some(today) = usage::today_known(platform).await else {

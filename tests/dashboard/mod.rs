@@ -11,6 +11,13 @@ pub const INFINITY: &str = "yesoreyeram-infinity-datasource";
 pub const DS_INPUT: &str = "${DS_INFINITY}";
 /// JSON routes (GET, no SQL) a panel may read besides `/api/sql`.
 pub const GET_ROUTES: &[&str] = &["/api/db/info"];
+/// The dashboard's own variables as Grafana interpolates them when left at
+/// their defaults: no night picked (the night panels show the newest night
+/// in range), the default step target.
+pub const VARIABLES: &[(&str, &str)] =
+    &[("${night:sqlstring}", "''"), ("${steps_target}", "10000")];
+/// `PanelQuery::id` of a template variable's query (not a panel).
+pub const VARIABLE_ID: u64 = 0;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -84,6 +91,23 @@ pub fn queries(dashboard: &Value) -> Vec<PanelQuery> {
         .flatten()
         .collect();
     let mut out = Vec::new();
+    // Query variables refresh with the time range, whichever rows are open.
+    for v in dashboard["templating"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let t = &v["query"]["infinityQuery"];
+        if v["type"] == "query" && t.is_object() {
+            out.push(target_query(
+                VARIABLE_ID,
+                &format!("variable ${}", v["name"].as_str().unwrap_or_default()),
+                t,
+                Vec::new(),
+                false,
+            ));
+        }
+    }
     for p in data_panels(dashboard) {
         let mut used: Vec<String> = p["fieldConfig"]["overrides"]
             .as_array()
@@ -96,31 +120,47 @@ pub fn queries(dashboard: &Value) -> Vec<PanelQuery> {
             used.push(x.to_string());
         }
         for t in p["targets"].as_array().into_iter().flatten() {
-            out.push(PanelQuery {
-                id: p["id"].as_u64().unwrap_or_default(),
-                title: p["title"].as_str().unwrap_or_default().to_string(),
-                method: t["url_options"]["method"]
-                    .as_str()
-                    .unwrap_or("GET")
-                    .to_string(),
-                url: t["url"].as_str().unwrap_or_default().to_string(),
-                body: t["url_options"]["data"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                root_selector: t["root_selector"].as_str().unwrap_or_default().to_string(),
-                columns: t["columns"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|c| c["selector"].as_str().map(str::to_string))
-                    .collect(),
-                used: used.clone(),
-                loads_on_open: collapsed.iter().any(|c| std::ptr::eq(*c, p)),
-            });
+            out.push(target_query(
+                p["id"].as_u64().unwrap_or_default(),
+                p["title"].as_str().unwrap_or_default(),
+                t,
+                used.clone(),
+                collapsed.iter().any(|c| std::ptr::eq(*c, p)),
+            ));
         }
     }
     out
+}
+
+fn target_query(
+    id: u64,
+    title: &str,
+    t: &Value,
+    used: Vec<String>,
+    loads_on_open: bool,
+) -> PanelQuery {
+    PanelQuery {
+        id,
+        title: title.to_string(),
+        method: t["url_options"]["method"]
+            .as_str()
+            .unwrap_or("GET")
+            .to_string(),
+        url: t["url"].as_str().unwrap_or_default().to_string(),
+        body: t["url_options"]["data"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        root_selector: t["root_selector"].as_str().unwrap_or_default().to_string(),
+        columns: t["columns"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["selector"].as_str().map(str::to_string))
+            .collect(),
+        used,
+        loads_on_open,
+    }
 }
 
 /// The dashboard's time range, as Grafana formats it for `${__from:date:iso}`.
@@ -163,6 +203,9 @@ impl Range {
             .replace("${__from:date:iso}", &Range::iso(self.from_ms))
             .replace("${__to:date:iso}", &Range::iso(self.to_ms))
             .replace("${__interval_ms}", &self.interval_ms().to_string());
+        let out = VARIABLES
+            .iter()
+            .fold(out, |text, (var, value)| text.replace(var, value));
         assert!(
             !out.contains("${") && !out.contains("$__"),
             "a variable is left unsubstituted: {out}"

@@ -7,7 +7,7 @@ use oura_edge::services::collections::{rows_for, REGISTRY};
 use oura_edge::services::config::Config;
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::try_block_on;
-use oura_edge::services::usage::{self, Meter, Settings};
+use oura_edge::services::usage::{self, Meter};
 use oura_edge::services::writer::write;
 use oura_edge::state::{App, AppState};
 use std::collections::HashMap;
@@ -70,11 +70,7 @@ impl TestApp {
     pub fn state(&self) -> Rc<AppState> {
         let config = self.config();
         let platform = match &self.meter {
-            Some(meter) => usage::metered(
-                &self.native.platform,
-                meter,
-                Settings::from_config(&config).flush_ms,
-            ),
+            Some(meter) => usage::metered(&self.native.platform, meter, config.usage.flush_ms),
             None => self.native.platform.clone(),
         };
         Rc::new(AppState { platform, config })

@@ -5,7 +5,7 @@
 
 use crate::services::config::Config;
 use crate::services::platform::Platform;
-use crate::services::usage::{self, Settings};
+use crate::services::usage::{self};
 
 /// Resume a little after midnight UTC, once the new day's quota applies.
 pub const RESUME_AFTER_MIDNIGHT_MS: f64 = 5.0 * 60_000.0;
@@ -23,7 +23,7 @@ impl Budget {
     /// Reads today's written rows. Unreadable usage counts as nothing
     /// spent: the budget is a courtesy, and the step's own writes still count.
     pub async fn today(platform: &Platform, config: &Config) -> Budget {
-        let limit = Settings::from_config(config).daily_write_budget;
+        let limit = config.usage.daily_write_budget;
         let spent_before = match usage::today(platform).await {
             Ok(u) => u.d1_rows_written,
             Err(e) => {

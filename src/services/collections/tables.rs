@@ -6,17 +6,22 @@ use super::REGISTRY;
 use crate::services::writer::TableSpec;
 
 /// Readable tables and views that no collection writes row by row: the
-/// writer's per-table counts, a per-day rollup, and two views over
+/// writer's per-table counts, its rollups and aggregates, and two views over
 /// documents.
 const DERIVED_READABLE: &[&str] = &[
     "table_stats",
     "activity_met",
     "heart_rate_daily",
     "session_series",
+    // Per-night, per-session and per-day aggregates (migration 0021).
+    "series_summaries",
+    "ring_battery_daily",
 ];
 
-/// `table_stats` is keyed by resource alone (it is not a collection table).
-const DERIVED_UNIQUE_KEYS: &[(&str, &str)] = &[("table_stats", "resource")];
+/// Single-column keys of the tables above (the collections' come from
+/// their `TableSpec`s).
+const DERIVED_UNIQUE_KEYS: &[(&str, &str)] =
+    &[("table_stats", "resource"), ("ring_battery_daily", "day")];
 
 /// Every typed table, once, in registry order (several daily collections
 /// share `daily_summaries`).

@@ -7,7 +7,7 @@ mod areas;
 mod names;
 
 pub use areas::{OuraSettings, SqlSettings, SyncSettings, WebhookSettings};
-pub use names::{DEFAULTS, NAMES};
+pub use names::{default_of, DEFAULTS, NAMES};
 
 use crate::services::tokens::{digest, Digest};
 use std::collections::BTreeMap;
@@ -41,6 +41,7 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     pub sql: SqlSettings,
     pub sync: SyncSettings,
+    pub usage: crate::services::usage::Settings,
     /// Every non-empty value read, trimmed (the admin listing, usage quotas).
     pub raw: BTreeMap<String, String>,
 }
@@ -87,6 +88,7 @@ impl Config {
             webhooks: WebhookSettings::parse(&settings),
             sql: SqlSettings::parse(&settings),
             sync: SyncSettings::parse(&settings),
+            usage: crate::services::usage::Settings::parse(|name| settings.get(name)),
             raw,
         }
     }

@@ -41,6 +41,7 @@ pub const NAMES: &[&str] = &[
     "USAGE_QUOTA_KV_LISTS",
     "USAGE_QUOTA_REQUESTS",
     "USAGE_QUOTA_ANALYTICS_POINTS",
+    "USAGE_QUOTA_QUEUE_OPERATIONS",
     "SQL_READ_SHARE_PERCENT",
 ];
 
@@ -62,6 +63,21 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("SQL_READ_SHARE_PERCENT", "70"),
     // The schedule in wrangler.toml's `[triggers]`.
     ("SYNC_CRON", "0 */2 * * *"),
+    ("USAGE_FLUSH_SECONDS", "60"),
+    // A safe share of the free 100,000 written rows a day, leaving room for
+    // the cron, webhooks and one backfill window's overshoot.
+    ("D1_DAILY_WRITE_BUDGET", "80000"),
+    // The Workers Free plan's limits, per invocation and per UTC day.
+    ("D1_QUERIES_PER_INVOCATION", "50"),
+    ("USAGE_QUOTA_D1_ROWS_READ", "5000000"),
+    ("USAGE_QUOTA_D1_ROWS_WRITTEN", "100000"),
+    ("USAGE_QUOTA_KV_READS", "100000"),
+    ("USAGE_QUOTA_KV_WRITES", "1000"),
+    ("USAGE_QUOTA_KV_DELETES", "1000"),
+    ("USAGE_QUOTA_KV_LISTS", "1000"),
+    ("USAGE_QUOTA_REQUESTS", "100000"),
+    ("USAGE_QUOTA_ANALYTICS_POINTS", "100000"),
+    ("USAGE_QUOTA_QUEUE_OPERATIONS", "10000"),
 ];
 
 /// The configured values, with the defaults above behind them.

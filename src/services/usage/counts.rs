@@ -26,10 +26,13 @@ pub struct Usage {
     /// The part of `d1_rows_read` that `/api/sql` queries read: its share
     /// of the daily read quota is enforced on this (`services::sql_budget`).
     pub sql_rows_read: u64,
+    /// Cloudflare Queues operations: one per 64 KB chunk of a message
+    /// written (sent), read (each delivery, retries too) or deleted (acked).
+    pub queue_operations: u64,
 }
 
 /// Every field name, in contract order.
-pub const FIELDS: [&str; 11] = [
+pub const FIELDS: [&str; N] = [
     "d1_rows_read",
     "d1_rows_written",
     "d1_queries",
@@ -41,14 +44,18 @@ pub const FIELDS: [&str; 11] = [
     "requests",
     "analytics_points",
     "sql_rows_read",
+    "queue_operations",
 ];
+
+/// How many quantities are counted.
+pub const N: usize = 12;
 
 /// The one field that is a maximum, not a sum.
 pub const MAX_FIELD: &str = "d1_max_queries_per_invocation";
 
 impl Usage {
     /// Values in `FIELDS` order.
-    pub fn values(&self) -> [u64; 11] {
+    pub fn values(&self) -> [u64; N] {
         [
             self.d1_rows_read,
             self.d1_rows_written,
@@ -61,11 +68,12 @@ impl Usage {
             self.requests,
             self.analytics_points,
             self.sql_rows_read,
+            self.queue_operations,
         ]
     }
 
-    pub fn from_values(v: [u64; 11]) -> Usage {
-        let [d1_rows_read, d1_rows_written, d1_queries, d1_max_queries_per_invocation, kv_reads, kv_writes, kv_deletes, kv_lists, requests, analytics_points, sql_rows_read] =
+    pub fn from_values(v: [u64; N]) -> Usage {
+        let [d1_rows_read, d1_rows_written, d1_queries, d1_max_queries_per_invocation, kv_reads, kv_writes, kv_deletes, kv_lists, requests, analytics_points, sql_rows_read, queue_operations] =
             v;
         Usage {
             d1_rows_read,
@@ -79,6 +87,7 @@ impl Usage {
             requests,
             analytics_points,
             sql_rows_read,
+            queue_operations,
         }
     }
 
@@ -112,7 +121,7 @@ impl Usage {
     /// The `usage_daily` row (or any object with these fields); absent or
     /// non-integer fields read as 0.
     pub fn from_row(row: &Map<String, Value>) -> Usage {
-        let mut v = [0u64; 11];
+        let mut v = [0u64; N];
         for (slot, name) in v.iter_mut().zip(FIELDS) {
             *slot = row.get(name).and_then(Value::as_u64).unwrap_or(0);
         }
@@ -156,7 +165,7 @@ mod tests {
 
     #[test]
     fn json_round_trips_through_a_row() {
-        let u = Usage::from_values([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        let u = Usage::from_values([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
         let json = u.to_json();
         let row = json.as_object().cloned().unwrap_or_default();
         assert_eq!(Usage::from_row(&row), u);

@@ -1,4 +1,4 @@
-//! Counting: the platform's D1, KV and Analytics Engine wrapped so every call
+//! Counting: the platform's D1, KV, Queue and Analytics Engine wrapped so every call
 //! is counted, per invocation and per isolate. Counts go straight into the
 //! isolate's unflushed total (per UTC day) and are persisted together:
 //!
@@ -13,6 +13,7 @@
 //! evicted is lost: at most one interval of read-only traffic.
 
 use super::counts::Usage;
+use super::queue_ops::MeteredQueue;
 use super::store;
 use crate::services::platform::BoxFut;
 use crate::services::platform::{
@@ -143,6 +144,11 @@ impl Invocation {
         self.count(|u| u.sql_rows_read += rows);
     }
 
+    /// Queues operations (`queue_ops`): sends, deliveries, acknowledgements.
+    pub fn count_queue_operations(&self, n: u64) {
+        self.count(|u| u.queue_operations += n);
+    }
+
     /// What this invocation has used so far.
     pub fn used(&self) -> Usage {
         *self.own.borrow()
@@ -241,6 +247,10 @@ fn wrap(platform: &Platform, meter: &Rc<Meter>, flush_ms: f64) -> Platform {
         }),
         kv: Rc::new(MeteredKv {
             inner: platform.kv.clone(),
+            inv: inv.clone(),
+        }),
+        queue: Rc::new(MeteredQueue {
+            inner: platform.queue.clone(),
             inv: inv.clone(),
         }),
         analytics: Rc::new(MeteredAnalytics {

@@ -1,19 +1,17 @@
 //! The usage meter (issue #8): D1 rows read and written, D1 calls (and the
-//! most in one invocation), KV operations by kind, Analytics Engine points
-//! and invocations, per UTC day, beside the plan's quotas. Shown on
+//! most in one invocation), KV operations by kind, Analytics Engine points,
+//! Queues operations and invocations, per UTC day, beside the plan's quotas. Shown on
 //! `/api/db/info` (a stable contract), `/status` and `/health` (admin).
 
 mod counts;
 mod meter;
+mod queue_ops;
 mod settings;
 mod store;
 
 pub use counts::{Usage, FIELDS};
 pub use meter::{day_of, metered, step_scope, Invocation, Meter};
-pub use settings::{
-    quota_var, Settings, DEFAULT_DAILY_WRITE_BUDGET, DEFAULT_SQL_READ_SHARE_PERCENT,
-    FREE_QUERIES_PER_INVOCATION,
-};
+pub use settings::{quota_var, Settings, FREE_QUERIES_PER_INVOCATION};
 
 use crate::services::config::Config;
 use crate::services::platform::{Platform, PlatformError};
@@ -94,9 +92,26 @@ pub fn to_json(settings: &Settings, today: &DayUsage, yesterday: &DayUsage) -> V
     })
 }
 
+/// Counts a consumed queue batch, `(message body, acknowledged)` each:
+/// every delivery is a read (retries included), every acknowledgement a
+/// delete; a message retried is deleted only on its last delivery.
+pub fn count_queue_batch<'a>(
+    platform: &Platform,
+    delivered: impl IntoIterator<Item = (&'a Value, bool)>,
+) {
+    let Some(inv) = &platform.usage else {
+        return;
+    };
+    let ops: u64 = delivered
+        .into_iter()
+        .map(|(body, acked)| queue_ops::operations(body) * if acked { 2 } else { 1 })
+        .sum();
+    inv.count_queue_operations(ops);
+}
+
 /// D1 calls this invocation may still make; `None` when it is not metered.
 pub fn queries_left(platform: &Platform, config: &Config) -> Option<u64> {
-    let limit = Settings::from_config(config).queries_per_invocation();
+    let limit = config.usage.queries_per_invocation();
     platform.usage.as_ref().map(|inv| inv.queries_left(limit))
 }
 

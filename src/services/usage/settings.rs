@@ -1,36 +1,16 @@
 //! The meter's settings and the quotas it reports against, from vars.
-//! Defaults are the Workers Free plan's daily limits; a paid plan sets its
-//! own budget with `USAGE_QUOTA_*` and `D1_QUERIES_PER_INVOCATION`.
+//! Defaults (in `config::DEFAULTS`) are the Workers Free plan's daily
+//! limits; a paid plan sets its own budget with `USAGE_QUOTA_*` and
+//! `D1_QUERIES_PER_INVOCATION`.
 
-use super::counts::{Usage, FIELDS};
-use crate::services::config::Config;
+use super::counts::{Usage, FIELDS, N};
+use crate::services::config::{default_of, Config};
 use serde_json::Value;
 
-/// Free plan: D1 queries one invocation may make (1,000 on paid plans).
+/// Free plan: D1 queries one invocation may make (1,000 on paid plans);
+/// `D1_QUERIES_PER_INVOCATION`'s default.
 pub const FREE_QUERIES_PER_INVOCATION: u64 = 50;
-/// A safe share of the free 100,000 written rows a day, leaving room for
-/// the cron, webhooks and one backfill window's overshoot.
-pub const DEFAULT_DAILY_WRITE_BUDGET: u64 = 80_000;
-pub const DEFAULT_FLUSH_SECONDS: u64 = 60;
-/// `/api/sql`'s share of the daily D1 read quota, in percent: the rest is
-/// kept for ingestion, `/status` and the meter.
-pub const DEFAULT_SQL_READ_SHARE_PERCENT: u64 = 70;
 const SQL_ROWS_READ: usize = 10;
-
-/// Free-plan quotas per UTC day, in `FIELDS` order; `None`: no such quota.
-const FREE_QUOTAS: [Option<u64>; 11] = [
-    Some(5_000_000),                   // d1_rows_read
-    Some(100_000),                     // d1_rows_written
-    None,                              // d1_queries: limited per invocation only
-    Some(FREE_QUERIES_PER_INVOCATION), // d1_max_queries_per_invocation
-    Some(100_000),                     // kv_reads
-    Some(1_000),                       // kv_writes
-    Some(1_000),                       // kv_deletes
-    Some(1_000),                       // kv_lists
-    Some(100_000),                     // requests
-    Some(100_000),                     // analytics_points
-    None,                              // sql_rows_read: a share of d1_rows_read, set from vars
-];
 
 /// The var that overrides one field's quota.
 pub fn quota_var(field: &str) -> String {
@@ -44,7 +24,7 @@ pub fn quota_var(field: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Quotas in `FIELDS` order.
-    pub quotas: [Option<u64>; 11],
+    pub quotas: [Option<u64>; N],
     /// How long read-only invocations may leave their counts in the isolate
     /// before one of them persists them; 0 persists at every invocation.
     pub flush_ms: f64,
@@ -52,30 +32,36 @@ pub struct Settings {
     pub daily_write_budget: u64,
 }
 
-fn number(config: &Config, name: &str) -> Option<u64> {
-    config
-        .get(name)
-        .and_then(|v| v.replace('_', "").parse().ok())
+/// A whole number (`_` separators allowed): the configured value, else the
+/// listed default; `None` when neither is one (no quota).
+fn number<'a>(configured: &impl Fn(&str) -> Option<&'a str>, name: &str) -> Option<u64> {
+    let parse = |v: &str| v.replace('_', "").parse().ok();
+    configured(name)
+        .and_then(parse)
+        .or_else(|| default_of(name).and_then(parse))
 }
 
 impl Settings {
+    /// From the configured values (`config::Config` parses them once; this
+    /// is for a config built by hand).
     pub fn from_config(config: &Config) -> Settings {
-        let mut quotas = FREE_QUOTAS;
+        Settings::parse(|name| config.get(name))
+    }
+
+    /// Defaults (the Free plan's) come from `config::DEFAULTS`.
+    pub fn parse<'a>(configured: impl Fn(&str) -> Option<&'a str>) -> Settings {
+        let mut quotas = [None; N];
         for (slot, field) in quotas.iter_mut().zip(FIELDS) {
-            if let Some(v) = number(config, &quota_var(field)) {
-                *slot = Some(v);
-            }
+            *slot = number(&configured, &quota_var(field));
         }
-        let share = number(config, "SQL_READ_SHARE_PERCENT")
-            .unwrap_or(DEFAULT_SQL_READ_SHARE_PERCENT)
+        let share = number(&configured, "SQL_READ_SHARE_PERCENT")
+            .unwrap_or(100)
             .min(100);
         quotas[SQL_ROWS_READ] = quotas[0].map(|read| read.saturating_mul(share) / 100);
         Settings {
             quotas,
-            flush_ms: number(config, "USAGE_FLUSH_SECONDS").unwrap_or(DEFAULT_FLUSH_SECONDS) as f64
-                * 1000.0,
-            daily_write_budget: number(config, "D1_DAILY_WRITE_BUDGET")
-                .unwrap_or(DEFAULT_DAILY_WRITE_BUDGET),
+            flush_ms: number(&configured, "USAGE_FLUSH_SECONDS").unwrap_or(0) as f64 * 1000.0,
+            daily_write_budget: number(&configured, "D1_DAILY_WRITE_BUDGET").unwrap_or(u64::MAX),
         }
     }
 
@@ -119,6 +105,11 @@ mod tests {
     fn free_plan_by_default_and_vars_override() {
         let s = Settings::from_config(&Config::from_lookup(|_| None));
         assert_eq!(s.queries_per_invocation(), 50);
+        assert_eq!(
+            default_of("D1_QUERIES_PER_INVOCATION"),
+            Some(FREE_QUERIES_PER_INVOCATION.to_string().as_str())
+        );
+        assert_eq!(s.quotas_json()["queue_operations"], 10_000);
         assert_eq!(s.daily_write_budget, 80_000);
         assert_eq!(s.flush_ms, 60_000.0);
         assert_eq!(s.quotas_json()["d1_rows_written"], 100_000);
@@ -127,8 +118,10 @@ mod tests {
             "D1_QUERIES_PER_INVOCATION" => Some("1000".into()),
             "USAGE_QUOTA_KV_WRITES" => Some("1_000_000".into()),
             "USAGE_FLUSH_SECONDS" => Some("0".into()),
+            "USAGE_QUOTA_QUEUE_OPERATIONS" => Some("1_000_000".into()),
             _ => None,
         }));
+        assert_eq!(paid.quotas_json()["queue_operations"], 1_000_000);
         assert_eq!(paid.queries_per_invocation(), 1000);
         assert_eq!(paid.quotas_json()["kv_writes"], 1_000_000);
         assert_eq!(paid.flush_ms, 0.0);

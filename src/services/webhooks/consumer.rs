@@ -264,6 +264,13 @@ pub async fn handle_batch(
             }
         }
     }
+    crate::services::usage::count_queue_batch(
+        platform,
+        batch
+            .iter()
+            .zip(&verdicts)
+            .map(|(m, v)| (&m.body, *v == Verdict::Ack)),
+    );
     let now_iso = iso_timestamp(platform.clock.now_ms());
     let stmts = freshness_statements(&fresh, &now_iso);
     if !stmts.is_empty() {

@@ -251,7 +251,6 @@ pub async fn remove(
             }
         }
     }
-    stmts.extend(rollups::refresh(&set).into_iter().map(|s| (s, false)));
     stmts.push((
         Statement::new(
             "DELETE FROM oura_documents WHERE collection = ?1 AND id = ?2",
@@ -260,6 +259,8 @@ pub async fn remove(
         true,
     ));
     stmts.push((decrement(RAW, now_iso), false));
+    // After the raw delete: session aggregates are computed from raw documents.
+    stmts.extend(rollups::refresh(&set).into_iter().map(|s| (s, false)));
     stmts.extend(tombstone(c, id, now_iso).into_iter().map(|s| (s, false)));
     let (sql, counts): (Vec<Statement>, Vec<bool>) = stmts.into_iter().unzip();
     let results = db.batch(&sql).await?;

@@ -15,6 +15,7 @@
 //! batch.
 
 pub mod rollups;
+mod series_rollups;
 mod statements;
 
 use crate::services::platform::{Db, PlatformError, Statement};

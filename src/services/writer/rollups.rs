@@ -22,6 +22,8 @@ pub struct Rollup {
     pub source: &'static str,
     /// The raw column whose first 10 characters are the day.
     pub day_column: &'static str,
+    /// Only rows whose column holds one of these values touch the rollup.
+    pub only: Option<(&'static str, &'static [&'static str])>,
     /// Recomputes every group of the days in range; writes only changes.
     pub upsert: &'static str,
     /// Deletes groups of the days in range that have no samples left.
@@ -33,6 +35,7 @@ pub struct Rollup {
 pub static HEART_RATE_DAILY: Rollup = Rollup {
     source: "heart_rate_samples",
     day_column: "timestamp",
+    only: None,
     upsert: "INSERT INTO heart_rate_daily (day, source, min_bpm, avg_bpm, max_bpm, samples) \
              SELECT substr(timestamp, 1, 10), COALESCE(source, 'unknown'), MIN(bpm), AVG(bpm), MAX(bpm), COUNT(*) \
              FROM heart_rate_samples WHERE timestamp >= ?1 AND timestamp < ?2 GROUP BY 1, 2 \
@@ -46,7 +49,12 @@ pub static HEART_RATE_DAILY: Rollup = Rollup {
 };
 
 /// Every aggregate maintained on write.
-pub static ROLLUPS: &[&Rollup] = &[&HEART_RATE_DAILY];
+pub static ROLLUPS: &[&Rollup] = &[
+    &HEART_RATE_DAILY,
+    &super::series_rollups::SLEEP_SERIES,
+    &super::series_rollups::SESSION_SERIES,
+    &super::series_rollups::RING_BATTERY_DAILY,
+];
 
 /// Days that follow each other form one run: one statement pair per run,
 /// so a sync window costs two statements, not two per day.
@@ -74,7 +82,16 @@ fn touched_days(rollup: &Rollup, set: &RowSet) -> Vec<String> {
         .filter(|t| t.spec.table == rollup.source)
         .flat_map(|t| {
             let i = t.spec.columns.iter().position(|c| *c == rollup.day_column);
+            let only = rollup
+                .only
+                .map(|(column, values)| (t.spec.columns.iter().position(|c| *c == column), values));
             t.rows.iter().filter_map(move |row| {
+                if let Some((at, values)) = only {
+                    let v = row.get(at?)?.as_str()?;
+                    if !values.contains(&v) {
+                        return None;
+                    }
+                }
                 let v = row.get(i?)?.as_str()?;
                 Some(v.chars().take(10).collect::<String>())
             })
