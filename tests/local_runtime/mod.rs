@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod inspector;
 pub mod webhooks;
 
 use std::io::{BufRead, BufReader};
@@ -97,6 +98,8 @@ pub struct Wrangler {
     pub base: String,
     log: Arc<Mutex<String>>,
     persist: String,
+    /// The DevTools inspector of the worker (`inspector::Inspector`).
+    pub inspector_port: u16,
     /// Kept out of `Drop` so `restart` can hand it to the next instance.
     state: Option<tempfile::TempDir>,
 }
@@ -170,9 +173,11 @@ impl Wrangler {
             "migrations failed: {}",
             String::from_utf8_lossy(&migrate.stderr)
         );
+        let inspector_port = free_port();
         let mut cmd = tool("wrangler");
         cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", "0", "--persist-to", &persist])
+            .args(["--inspector-port", &inspector_port.to_string()])
+            .args(["--persist-to", &persist])
             .args(["--test-scheduled", "--show-interactive-dev-session=false"])
             .args(
                 vars.iter()
@@ -212,6 +217,7 @@ impl Wrangler {
             base: format!("http://127.0.0.1:{port}"),
             log,
             persist: persist.clone(),
+            inspector_port,
             state: Some(state),
         };
         // Generous: a loaded 2-core machine can take a minute to start workerd.
