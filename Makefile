@@ -70,6 +70,8 @@ bench: build-fast
 	@$(ENV) cargo bench --bench frugal
 	@$(ENV) cargo bench --bench simulated_day
 	@$(ENV) cargo bench --bench cpu
+	@$(MAKE) --no-print-directory build
+	@$(ENV) cargo bench --bench cold_start
 
 # A million randomised mutations of the SQL guard corpus, each accepted one
 # run under the SQLite oracle (make test runs a bounded slice).

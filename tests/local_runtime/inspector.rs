@@ -18,7 +18,7 @@ use tungstenite::{Message, WebSocket};
 
 /// Requested sampling period (µs). Under load V8 ticks less often; the
 /// measured period is used instead (see `Profile::tick_us`).
-pub const INTERVAL_US: u64 = 50;
+pub const INTERVAL_US: u64 = 100;
 
 pub struct Inspector {
     ws: WebSocket<TcpStream>,
