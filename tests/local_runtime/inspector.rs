@@ -169,9 +169,44 @@ impl Profile {
         self.sum(|stack| frame.is_none_or(|f| stack.iter().any(|n| n.contains(f))))
     }
 
-    /// CPU ms of the active samples with no frame containing `frame`.
+    /// CPU ms of the invocations with no frame containing `frame`. A sample
+    /// of JS glue alone (no `oura_edge` frame) goes with the nearest sample
+    /// in time that has one: glue runs between the wasm calls it serves.
     pub fn cpu_ms_excluding(&self, frame: &str) -> f64 {
-        self.sum(|stack| !stack.iter().any(|n| n.contains(frame)))
+        let mut at = 0u64;
+        let mut marks = Vec::new(); // (time, whether it has `frame`)
+        for (d, id) in &self.samples {
+            at += d;
+            let stack = self.stacks.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            if stack.iter().any(|n| n.contains("oura_edge::")) {
+                marks.push((at, stack.iter().any(|n| n.contains(frame))));
+            }
+        }
+        let nearest_has_frame = |t: u64| {
+            let i = marks.partition_point(|(m, _)| *m < t);
+            let before = i.checked_sub(1).and_then(|j| marks.get(j));
+            match (before, marks.get(i)) {
+                (Some(b), Some(a)) => {
+                    if t - b.0 <= a.0 - t {
+                        b.1
+                    } else {
+                        a.1
+                    }
+                }
+                (Some(m), None) | (None, Some(m)) => m.1,
+                (None, None) => false,
+            }
+        };
+        let tick = self.tick_us();
+        let mut at = 0u64;
+        let mut us = 0u64;
+        for (d, id) in &self.samples {
+            at += d;
+            if self.active(*id) && !nearest_has_frame(at) {
+                us += (*d).min(tick);
+            }
+        }
+        us as f64 / 1000.0
     }
 
     /// Each active sample weighs the time since the sample before, at most
