@@ -209,6 +209,18 @@ impl Profile {
         us as f64 / 1000.0
     }
 
+    /// Adds each active sample's weight to its leaf function's self time.
+    pub fn add_self_ms(&self, into: &mut HashMap<String, f64>) {
+        let tick = self.tick_us();
+        for (d, id) in &self.samples {
+            if self.active(*id) {
+                let leaf = self.stacks.get(id).and_then(|s| s.first());
+                let name = leaf.map_or("?", String::as_str);
+                *into.entry(name.to_string()).or_default() += (*d).min(tick) as f64 / 1000.0;
+            }
+        }
+    }
+
     /// Each active sample weighs the time since the sample before, at most
     /// one tick: a longer gap is time the isolate did not run.
     fn sum(&self, keep: impl Fn(&[String]) -> bool) -> f64 {
