@@ -34,7 +34,7 @@ const SETTLE: Duration = Duration::from_millis(50);
 /// steps (see `Profile::cpu_ms_excluding` for samples of JS glue alone).
 const ROUTER: &str = "oura_edge::router::";
 const BACKFILL: &str = "backfill step: heartrate, one 29-day window";
-const QUEUE: &str = "queue batch of 10 deliveries";
+const QUEUE: &str = "queue batch, max_batch_size";
 
 struct Bench {
     rig: Rig,
@@ -154,11 +154,23 @@ fn backfill_steps(b: &mut Bench) {
     b.record(BACKFILL, ms);
 }
 
+/// wrangler.toml's `max_batch_size`: what one consumer invocation gets.
+fn batch_size() -> usize {
+    std::fs::read_to_string(local_runtime::root().join("wrangler.toml"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("max_batch_size = "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("wrangler.toml sets max_batch_size")
+}
+
+/// Each round one full batch: `batch_size()` deliveries, one invocation.
 fn queue_batches(b: &mut Bench) {
     let mut ms = Vec::new();
     let day = local_runtime::webhooks::yesterday();
-    for _ in 0..3 {
-        let ids = b.rig.new_workouts(10, &day);
+    let size = batch_size();
+    for _ in 0..5 {
+        let ids = b.rig.new_workouts(size, &day);
         let bodies = creates(&b.rig, &ids);
         let before = queue_lines(&b.rig.w.log());
         b.cdp.start();
@@ -174,9 +186,9 @@ fn queue_batches(b: &mut Bench) {
         let batches = &queue_lines(&b.rig.w.log())[before.len()..];
         eprintln!("queue: {batches:?}");
         ms.push(p.cpu_ms_excluding(ROUTER));
-        b.profiled(QUEUE, &p);
+        b.profiled(&format!("{QUEUE} ({size} deliveries)"), &p);
     }
-    b.record(QUEUE, ms);
+    b.record(&format!("{QUEUE} ({size} deliveries)"), ms);
 }
 
 fn queue_lines(log: &str) -> Vec<String> {
@@ -187,12 +199,13 @@ fn queue_lines(log: &str) -> Vec<String> {
 }
 
 fn webhook_intake(b: &mut Bench) {
-    // Rounds of 3, done well within the consumer's 1 s batch timeout, so
-    // no batch runs inside a window.
+    // Rounds below the batch size, done well within the consumer's 1 s
+    // batch timeout, so no batch runs inside a window.
     let mut ms = Vec::new();
     let day = local_runtime::webhooks::yesterday();
-    for _ in 0..9 {
-        let ids = b.rig.new_workouts(3, &day);
+    let round = batch_size().saturating_sub(1).clamp(1, 3);
+    for _ in 0..27 / round {
+        let ids = b.rig.new_workouts(round, &day);
         for body in creates(&b.rig, &ids) {
             let p: Profile = {
                 let rig = &b.rig;
