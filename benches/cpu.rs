@@ -277,7 +277,7 @@ fn main() {
     let cached = "SELECT substr(timestamp,1,10)||'T00:00:00Z' AS time, MIN(bpm) AS min_hr, MAX(bpm) AS max_hr FROM heart_rate_samples WHERE timestamp >= datetime('now', '-90 days') GROUP BY substr(timestamp,1,10) ORDER BY time";
     b.sql(cached);
     b.http("/api/sql cached hit", 200, |b, _| b.sql(cached));
-    // Rows written straight into D1, a year before the synced ones: the
+    // Rows written straight into D1, years before the synced ones: the
     // export's pages double from 1k and its last is a full 50,000.
     b.rig.w.d1(&format!(
         "INSERT INTO heart_rate_samples (timestamp, bpm, source) \
