@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod inspector;
 pub mod webhooks;
 
 use std::io::{BufRead, BufReader};
@@ -97,6 +98,10 @@ pub struct Wrangler {
     pub base: String,
     log: Arc<Mutex<String>>,
     persist: String,
+    /// The DevTools inspector of the worker (`inspector::Inspector`).
+    pub inspector_port: u16,
+    /// From spawning `wrangler dev` to its first 200 (the cold-start bench).
+    pub ready_after: Duration,
     /// Kept out of `Drop` so `restart` can hand it to the next instance.
     state: Option<tempfile::TempDir>,
 }
@@ -170,9 +175,11 @@ impl Wrangler {
             "migrations failed: {}",
             String::from_utf8_lossy(&migrate.stderr)
         );
+        let inspector_port = free_port();
         let mut cmd = tool("wrangler");
         cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", "0", "--persist-to", &persist])
+            .args(["--inspector-port", &inspector_port.to_string()])
+            .args(["--persist-to", &persist])
             .args(["--test-scheduled", "--show-interactive-dev-session=false"])
             .args(
                 vars.iter()
@@ -182,6 +189,7 @@ impl Wrangler {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let spawned = Instant::now();
         let mut child = cmd.spawn().expect("wrangler dev starts");
         let log = Arc::new(Mutex::new(String::new()));
         for stream in [
@@ -207,31 +215,32 @@ impl Wrangler {
                 }
             });
         }
-        let w = Wrangler {
+        let mut w = Wrangler {
             child,
             base: format!("http://127.0.0.1:{port}"),
             log,
             persist: persist.clone(),
+            inspector_port,
+            ready_after: Duration::ZERO,
             state: Some(state),
         };
         // Generous: a loaded 2-core machine can take a minute to start workerd.
-        w.wait_ready(Duration::from_secs(180));
+        w.ready_after = w.wait_ready(spawned, Duration::from_secs(180));
         w
     }
 
     /// Polls a cheap public route (not /health, whose budget is 1 a minute).
-    fn wait_ready(&self, deadline: Duration) {
-        let start = Instant::now();
+    fn wait_ready(&self, start: Instant, deadline: Duration) -> Duration {
         while start.elapsed() < deadline {
             if let Ok(res) = ureq::get(&format!("{}/favicon.svg", self.base))
                 .timeout(Duration::from_secs(2))
                 .call()
             {
                 if res.status() == 200 {
-                    return;
+                    return start.elapsed();
                 }
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(20));
         }
         panic!("wrangler dev not ready after {deadline:?}:\n{}", self.log());
     }

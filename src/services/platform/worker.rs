@@ -74,8 +74,35 @@ fn prepare(db: &D1Database, stmt: &Statement) -> PResult<worker::D1PreparedState
     db.prepare(stmt.sql.as_str()).bind(&args).map_err(perr)
 }
 
+/// A row as D1 returned it, still in JS.
+#[derive(serde::Deserialize)]
+struct JsRow(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue);
+
+/// Largest integer a JS number holds exactly (2^53 - 1).
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// Rows into Rust with one `JSON.stringify` and one parse: converting value
+/// by value costs a JS call per column and was most of a large result's
+/// CPU time. Integers past 2^53 stay floats, as a JS number is.
+fn rows_from_js(rows: Vec<JsRow>) -> PResult<Vec<Row>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let array: js_sys::Array = rows.into_iter().map(|r| r.0).collect();
+    let text = String::from(js_sys::JSON::stringify(&array).map_err(js_err)?);
+    let mut rows: Vec<Row> = serde_json::from_str(&text).map_err(perr)?;
+    for v in rows.iter_mut().flat_map(|r| r.values_mut()) {
+        if let Value::Number(n) = v {
+            if n.as_f64().is_some_and(|f| f.abs() > MAX_SAFE_INTEGER) && !n.is_f64() {
+                *v = n.as_f64().map_or(Value::Null, Value::from);
+            }
+        }
+    }
+    Ok(rows)
+}
+
 fn to_result(r: &worker::D1Result) -> PResult<QueryResult> {
-    let rows: Vec<Row> = r.results::<Row>().map_err(perr)?;
+    let rows = rows_from_js(r.results::<JsRow>().map_err(perr)?)?;
     let meta = r.meta().map_err(perr)?.map(|m| QueryMeta {
         rows_read: m.rows_read.unwrap_or(0) as u64,
         rows_written: m.rows_written.unwrap_or(0) as u64,

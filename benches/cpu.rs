@@ -1,0 +1,332 @@
+//! CPU time per invocation against the Free plan's 10 ms, measured on the
+//! worker under `wrangler dev` (the `make build-fast` build: same rustc
+//! optimisation as a release, without wasm-opt, so a little slower, and
+//! with the function names this bench needs).
+//!
+//! Method (tests/local_runtime/inspector.rs): V8's sampling profiler through
+//! wrangler's inspector. V8 ticks only while workerd runs this isolate, so
+//! active samples (not `(idle)`) are the isolate's CPU: waiting on D1, KV or
+//! fetch costs none and D1's SQLite runs elsewhere. HTTP cases are profiled
+//! one request at a time (start → request → 50 ms for `waitUntil` → stop);
+//! a queue batch or a Workflow step, whose windows hold the requests that
+//! drive them too, counts the samples with no frame of the router (see
+//! `ROUTER`). Prints p50/p99 per case beside the limit. `make bench`.
+
+#[path = "../tests/local_runtime/mod.rs"]
+mod local_runtime;
+
+use local_runtime::inspector::{Inspector, Profile};
+use local_runtime::webhooks::{creates, Rig, ADMIN, GRAFANA};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+const LIMIT_MS: f64 = 10.0;
+const RUNS: usize = 20;
+/// Heart rate's largest window: 29 days (8,352 samples at one per 5 min).
+const STEP_DAYS: u32 = 29;
+const STEPS: u32 = 3;
+/// Seeded heart-rate rows: 1k + 2k + … + 32k pages, then a full 50,000.
+const EXPORT_ROWS: u32 = 63_000 + 50_000;
+const SETTLE: Duration = Duration::from_millis(50);
+/// Every request's samples have a frame of the router's middleware chain
+/// (the entry `fetch` future itself is inlined away), so what has none, in
+/// a window, is the other invocation: the queue batch or the Workflow's
+/// steps (see `Profile::cpu_ms_excluding` for samples of JS glue alone).
+const ROUTER: &str = "oura_edge::router::";
+const BACKFILL: &str = "backfill step: heartrate, one 29-day window";
+const QUEUE: &str = "queue batch, max_batch_size";
+
+struct Bench {
+    rig: Rig,
+    cdp: Inspector,
+    next_ip: u32,
+    rows: Vec<(String, Vec<f64>)>,
+    /// Self time by function, summed over every profile of a case.
+    hot: HashMap<String, HashMap<String, f64>>,
+}
+
+impl Bench {
+    /// A fresh client address per request: the per-IP limits stay out of it.
+    fn ip(&mut self) -> String {
+        self.next_ip += 1;
+        format!("198.51.{}.{}", self.next_ip / 250, self.next_ip % 250 + 1)
+    }
+
+    fn send(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> u16 {
+        let ip = self.ip();
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("cf-connecting-ip", ip.as_str())];
+        if let Some(a) = &auth {
+            headers.push(("authorization", a.as_str()));
+            headers.push(("content-type", "application/json"));
+        }
+        self.rig.w.send(method, path, &headers, body).status
+    }
+
+    /// `RUNS` requests, each profiled alone; `expect` is the status each must get.
+    fn http(&mut self, case: &str, expect: u16, req: impl FnMut(&mut Bench, usize) -> u16) {
+        self.http_n(case, RUNS, expect, req)
+    }
+
+    fn http_n(
+        &mut self,
+        case: &str,
+        runs: usize,
+        expect: u16,
+        mut req: impl FnMut(&mut Bench, usize) -> u16,
+    ) {
+        let mut ms = Vec::new();
+        for i in 0..runs {
+            self.cdp.start();
+            let status = req(self, i);
+            std::thread::sleep(SETTLE);
+            let p = self.cdp.stop();
+            assert_eq!(status, expect, "{case}: run {i}");
+            ms.push(p.cpu_ms(None));
+            self.profiled(case, &p);
+        }
+        self.rows.push((case.to_string(), ms));
+    }
+
+    fn sql(&mut self, sql: &str) -> u16 {
+        let body = serde_json::json!({ "sql": sql, "params": [] }).to_string();
+        self.send("POST", "/api/sql", Some(GRAFANA), Some(body.as_bytes()))
+    }
+
+    fn profiled(&mut self, case: &str, p: &Profile) {
+        p.add_self_ms(self.hot.entry(case.to_string()).or_default());
+    }
+
+    fn record(&mut self, case: &str, ms: Vec<f64>) {
+        self.rows.push((case.to_string(), ms));
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied().unwrap_or(f64::NAN)
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what}: not done after {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// One heart-rate `sync:` step per run: a Workflow over one window of
+/// `STEP_DAYS`, each run on days not synced before. Counts what is not a
+/// request: the sync step, plus the run's `discover` and `invalidate-cache`
+/// steps and its replays (small next to it): an upper bound.
+fn backfill_steps(b: &mut Bench) {
+    let mut ms = Vec::new();
+    for run in 0..STEPS {
+        let offset = 1 + run * STEP_DAYS;
+        let path = format!("/backfill?days={STEP_DAYS}&offset_days={offset}&resources=heartrate");
+        b.cdp.start();
+        let ip = b.ip();
+        let auth = format!("Bearer {ADMIN}");
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("cf-connecting-ip", ip.as_str()),
+        ];
+        let r = b.rig.w.send("POST", &path, &headers, Some(b""));
+        assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+        let status_url = r.json()["statusUrl"]
+            .as_str()
+            .expect("statusUrl")
+            .to_string();
+        let mut last = serde_json::Value::Null;
+        wait_for("backfill", Duration::from_secs(600), || {
+            last = b.rig.w.send("GET", &status_url, &headers, None).json();
+            matches!(
+                last["status"].as_str(),
+                Some("complete" | "errored" | "terminated")
+            )
+        });
+        let p = b.cdp.stop();
+        assert_eq!(last["status"], "complete", "{last}");
+        eprintln!("backfill run {run}: {}", last["output"]);
+        ms.push(p.cpu_ms_excluding(ROUTER));
+        b.profiled(BACKFILL, &p);
+    }
+    b.record(BACKFILL, ms);
+}
+
+/// wrangler.toml's `max_batch_size`: what one consumer invocation gets.
+fn batch_size() -> usize {
+    std::fs::read_to_string(local_runtime::root().join("wrangler.toml"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("max_batch_size = "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("wrangler.toml sets max_batch_size")
+}
+
+/// Each round one full batch: `batch_size()` deliveries, one invocation.
+fn queue_batches(b: &mut Bench) {
+    let mut ms = Vec::new();
+    let day = local_runtime::webhooks::yesterday();
+    let size = batch_size();
+    for _ in 0..5 {
+        let ids = b.rig.new_workouts(size, &day);
+        let bodies = creates(&b.rig, &ids);
+        let before = queue_lines(&b.rig.w.log());
+        b.cdp.start();
+        for body in &bodies {
+            assert_eq!(b.rig.deliver(body).status, 202);
+        }
+        wait_for("queue batch", Duration::from_secs(120), || {
+            let stored = b.rig.stored_ids("workout", &day);
+            ids.iter().all(|id| stored.contains(id))
+        });
+        std::thread::sleep(SETTLE);
+        let p = b.cdp.stop();
+        let batches = &queue_lines(&b.rig.w.log())[before.len()..];
+        eprintln!("queue: {batches:?}");
+        ms.push(p.cpu_ms_excluding(ROUTER));
+        b.profiled(&format!("{QUEUE} ({size} deliveries)"), &p);
+    }
+    b.record(&format!("{QUEUE} ({size} deliveries)"), ms);
+}
+
+fn queue_lines(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| l.contains("QUEUE") && l.contains("oura-webhook-events"))
+        .map(local_runtime::webhooks::strip_ansi)
+        .collect()
+}
+
+fn webhook_intake(b: &mut Bench) {
+    // Rounds below the batch size, done well within the consumer's 1 s
+    // batch timeout, so no batch runs inside a window.
+    let mut ms = Vec::new();
+    let day = local_runtime::webhooks::yesterday();
+    let round = batch_size().saturating_sub(1).clamp(1, 3);
+    for _ in 0..27 / round {
+        let ids = b.rig.new_workouts(round, &day);
+        for body in creates(&b.rig, &ids) {
+            let p: Profile = {
+                let rig = &b.rig;
+                b.cdp
+                    .measure(SETTLE, || assert_eq!(rig.deliver(&body).status, 202))
+            };
+            ms.push(p.cpu_ms(None));
+        }
+        wait_for("intake drained", Duration::from_secs(120), || {
+            let stored = b.rig.stored_ids("workout", &day);
+            ids.iter().all(|id| stored.contains(id))
+        });
+    }
+    b.record("webhook intake", ms);
+}
+
+fn cron_runs(b: &mut Bench) {
+    let mut ms = Vec::new();
+    for _ in 0..3 {
+        let done = |log: &str| log.matches("cron finished").count();
+        let before = done(&b.rig.w.log());
+        b.cdp.start();
+        let r = b
+            .rig
+            .w
+            .send("GET", "/__scheduled?cron=0+*/2+*+*+*", &[], None);
+        assert_eq!(r.status, 200);
+        wait_for("cron", Duration::from_secs(300), || {
+            done(&b.rig.w.log()) > before
+        });
+        std::thread::sleep(SETTLE);
+        let p = b.cdp.stop();
+        ms.push(p.cpu_ms(None));
+        b.profiled("cron run", &p);
+    }
+    b.record("cron run", ms);
+}
+
+fn main() {
+    let rig = Rig::start(STEPS * STEP_DAYS + 10, "workout", &[]);
+    let cdp = Inspector::connect(rig.w.inspector_port);
+    let mut b = Bench {
+        rig,
+        cdp,
+        next_ip: 0,
+        rows: Vec::new(),
+        hot: HashMap::new(),
+    };
+    // The profile of nothing: the floor every case includes.
+    b.http("(empty profile, no request)", 0, |_, _| 0);
+    b.http("public GET /favicon.svg", 200, |b, _| {
+        b.send("GET", "/favicon.svg", None, None)
+    });
+    b.http("401 GET /api/oura/heartrate", 401, |b, _| {
+        b.send("GET", "/api/oura/heartrate", None, None)
+    });
+
+    backfill_steps(&mut b);
+
+    b.http("/api/sql light (Resting HR panel)", 200, |b, i| {
+        b.sql(&format!("SELECT heart_rate_lowest AS value FROM sleep_episodes WHERE heart_rate_lowest IS NOT NULL AND {i} = {i} ORDER BY day DESC LIMIT 1"))
+    });
+    b.http("/api/sql heavy (Daily HR Range panel, 90 days)", 200, |b, i| {
+        b.sql(&format!("SELECT substr(timestamp,1,10)||'T00:00:00Z' AS time, MIN(bpm) AS min_hr, ROUND(AVG(bpm),1) AS avg_hr, MAX(bpm) AS max_hr FROM heart_rate_samples WHERE timestamp >= datetime('now', '-90 days') AND bpm > -{i} GROUP BY substr(timestamp,1,10) ORDER BY time"))
+    });
+    b.http("/api/sql heavy rows (7 days of samples)", 200, |b, i| {
+        b.sql(&format!("SELECT timestamp AS time, bpm FROM heart_rate_samples WHERE timestamp >= datetime('now', '-7 days') AND bpm > -{i} ORDER BY timestamp"))
+    });
+    let cached = "SELECT substr(timestamp,1,10)||'T00:00:00Z' AS time, MIN(bpm) AS min_hr, MAX(bpm) AS max_hr FROM heart_rate_samples WHERE timestamp >= datetime('now', '-90 days') GROUP BY substr(timestamp,1,10) ORDER BY time";
+    b.sql(cached);
+    b.http("/api/sql cached hit", 200, |b, _| b.sql(cached));
+    // Rows written straight into D1, years before the synced ones: the
+    // export's pages double from 1k and its last is a full 50,000.
+    b.rig.w.d1(&format!(
+        "INSERT INTO heart_rate_samples (timestamp, bpm, source) \
+         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {EXPORT_ROWS}) \
+         SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00', '2020-01-01', '+' || (i * 300) || ' seconds'), 50 + i % 60, 'awake' FROM n"
+    ));
+    let export = "/api/export?table=heart_rate_samples&format=ndjson&end=2021-01-31";
+    b.http_n("export (pages up to 50,000 rows)", 5, 200, |b, _| {
+        b.send("GET", export, Some(GRAFANA), None)
+    });
+
+    webhook_intake(&mut b);
+    queue_batches(&mut b);
+    cron_runs(&mut b);
+
+    println!("\nCPU per invocation (ms; Free plan limit {LIMIT_MS} ms)");
+    println!(
+        "{:<50} {:>4} {:>8} {:>8}  verdict",
+        "case", "n", "p50", "p99"
+    );
+    let mut over = Vec::new();
+    for (case, mut ms) in b.rows {
+        ms.sort_by(f64::total_cmp);
+        let (p50, p99) = (percentile(&ms, 0.5), percentile(&ms, 0.99));
+        let verdict = if p99 <= LIMIT_MS { "under" } else { "OVER" };
+        println!(
+            "{case:<50} {:>4} {p50:>8.2} {p99:>8.2}  {verdict}",
+            ms.len()
+        );
+        if p99 > LIMIT_MS {
+            over.push(case);
+        }
+    }
+    // Where the time goes in the cases over the limit (all their profiles).
+    for case in over {
+        let mut fns: Vec<(String, f64)> = b
+            .hot
+            .remove(&case)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        fns.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let total: f64 = fns.iter().map(|f| f.1).sum();
+        println!("\n{case}: self time, top functions of {total:.1} ms");
+        for (name, ms) in fns.iter().take(8) {
+            println!(
+                "  {ms:>8.1} ms  {}",
+                name.chars().take(110).collect::<String>()
+            );
+        }
+    }
+}
