@@ -3,6 +3,7 @@
 //! `start=&end=` (YYYY-MM-DD, at most 30 days apart) sync that range instead.
 //! For longer ranges use the backfill.
 
+use super::params::date_param;
 use crate::router::{ApiError, HandlerResult, Res};
 use crate::services::collections::find;
 use crate::services::oura::discover;
@@ -32,20 +33,9 @@ fn days(cx: &Ctx) -> Result<i64, ApiError> {
     }
 }
 
-fn date(cx: &Ctx, name: &str) -> Result<Option<NaiveDate>, ApiError> {
-    match cx.req.query_param(name).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                ApiError::bad_request(format!("Invalid {name} date format (expected YYYY-MM-DD)"))
-            }),
-    }
-}
-
 /// The explicit range, if both ends are given and sane.
 fn explicit_range(cx: &Ctx) -> Result<Option<(NaiveDate, NaiveDate)>, ApiError> {
-    match (date(cx, "start")?, date(cx, "end")?) {
+    match (date_param(cx, "start")?, date_param(cx, "end")?) {
         (None, None) => Ok(None),
         (Some(s), Some(e)) if s <= e && (e - s).num_days() < MAX_DAYS => Ok(Some((s, e))),
         (Some(_), Some(_)) => Err(ApiError::bad_request(format!(

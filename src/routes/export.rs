@@ -3,12 +3,12 @@
 //! query), so a year of heart rate leaves without being held in memory and
 //! without OFFSET scans that D1 would bill as rows read.
 
+use super::params::date_param;
 use crate::router::{ApiError, BodyStream, BoxFut, ChunkSource, HandlerResult, Res};
 use crate::services::collections::tables::exportable_tables;
 use crate::services::platform::{Db, Row, Statement};
 use crate::services::writer::TableSpec;
 use crate::state::{Ctx, RouteGroup};
-use chrono::NaiveDate;
 use serde_json::{json, Value};
 use std::rc::Rc;
 
@@ -146,17 +146,6 @@ impl ChunkSource for ExportStream {
     }
 }
 
-fn date(cx: &Ctx, name: &str) -> Result<Option<NaiveDate>, ApiError> {
-    match cx.req.query_param(name).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                ApiError::bad_request(format!("Invalid {name} date format (expected YYYY-MM-DD)"))
-            }),
-    }
-}
-
 async fn export(cx: &mut Ctx) -> HandlerResult {
     let exportable = exportable_tables();
     let names = || {
@@ -182,10 +171,10 @@ async fn export(cx: &mut Ctx) -> HandlerResult {
                 .with_hint("csv or ndjson"))
         }
     };
-    let start = date(cx, "start")?
+    let start = date_param(cx, "start")?
         .map(|d| d.to_string())
         .unwrap_or_default();
-    let end = date(cx, "end")?
+    let end = date_param(cx, "end")?
         .and_then(|d| d.succ_opt())
         .map(|d| d.to_string())
         .unwrap_or_else(|| "9999-12-31".to_string());

@@ -11,6 +11,7 @@ mod health;
 mod html;
 mod oauth;
 mod oura;
+mod params;
 mod sql;
 mod stats;
 mod status;

@@ -1,11 +1,11 @@
 //! `GET /api/oura/{collection}`: stored documents for clients that are not
 //! Grafana, oldest first, paginated by an opaque cursor.
 
+use super::params::date_param;
 use crate::router::{ApiError, HandlerResult, Res};
 use crate::services::collections::{find, ReadSource, REGISTRY};
 use crate::services::platform::Statement;
 use crate::state::{Ctx, RouteGroup};
-use chrono::NaiveDate;
 use serde_json::{json, Value};
 
 pub fn routes() -> RouteGroup {
@@ -14,17 +14,6 @@ pub fn routes() -> RouteGroup {
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
-
-fn date_param(cx: &Ctx, name: &str) -> Result<Option<NaiveDate>, ApiError> {
-    match cx.req.query_param(name).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                ApiError::bad_request(format!("Invalid {name} date format (expected YYYY-MM-DD)"))
-            }),
-    }
-}
 
 fn limit_param(cx: &Ctx) -> Result<u32, ApiError> {
     match cx.req.query_param("limit").filter(|v| !v.is_empty()) {
