@@ -3,7 +3,7 @@
 //! numbers are clamped or fall back to the default, as docs/configuration.md
 //! says for each.
 
-use super::names::{default_of, Settings};
+use super::names::{parsed_or_default, Settings};
 use super::split_list;
 use crate::services::collections::{default_data_types, find};
 use crate::services::sql_guard::clamp_max_rows;
@@ -64,10 +64,9 @@ const MAX_RETRY_BASE_SECONDS: u32 = 1440;
 
 /// A positive integer setting, else its default.
 fn positive<T: std::str::FromStr + PartialOrd + Default>(s: &Settings, name: &str) -> Option<T> {
-    let parse = |v: &str| v.parse::<T>().ok().filter(|n| *n > T::default());
-    s.get(name)
-        .and_then(parse)
-        .or_else(|| default_of(name).and_then(parse))
+    parsed_or_default(s.get(name), name, |v| {
+        v.parse::<T>().ok().filter(|n| *n > T::default())
+    })
 }
 
 impl WebhookSettings {
@@ -132,10 +131,7 @@ impl SqlSettings {
         let timeout = |v: &str| v.trim().parse::<i64>().ok();
         SqlSettings {
             max_rows: clamp_max_rows(s.get_or_default("MAX_QUERY_ROWS")),
-            timeout_ms: s
-                .get("QUERY_TIMEOUT_MS")
-                .and_then(timeout)
-                .or_else(|| default_of("QUERY_TIMEOUT_MS").and_then(timeout))
+            timeout_ms: parsed_or_default(s.get("QUERY_TIMEOUT_MS"), "QUERY_TIMEOUT_MS", timeout)
                 .unwrap_or(1_000)
                 .clamp(1_000, 15_000) as u64,
             log_preview: s

@@ -7,7 +7,7 @@ mod areas;
 mod names;
 
 pub use areas::{OuraSettings, SqlSettings, SyncSettings, WebhookSettings};
-pub use names::{default_of, DEFAULTS, NAMES};
+pub use names::{default_of, parsed_or_default, DEFAULTS, NAMES};
 
 use crate::services::tokens::{digest, Digest};
 use std::collections::BTreeMap;

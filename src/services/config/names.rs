@@ -95,6 +95,18 @@ impl<'a> Settings<'a> {
     }
 }
 
+/// `parse` of the configured value, else of the documented default: a value
+/// the code cannot use falls back to the default, never to a second one.
+pub fn parsed_or_default<T>(
+    configured: Option<&str>,
+    name: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    configured
+        .and_then(&parse)
+        .or_else(|| default_of(name).and_then(parse))
+}
+
 /// The documented default of a setting, if it has one.
 pub fn default_of(name: &str) -> Option<&'static str> {
     DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)

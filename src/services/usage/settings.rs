@@ -4,7 +4,7 @@
 //! `D1_QUERIES_PER_INVOCATION`.
 
 use super::counts::{Usage, FIELDS, N};
-use crate::services::config::{default_of, Config};
+use crate::services::config::{parsed_or_default, Config};
 use serde_json::Value;
 
 /// Free plan: D1 queries one invocation may make (1,000 on paid plans);
@@ -35,10 +35,7 @@ pub struct Settings {
 /// A whole number (`_` separators allowed): the configured value, else the
 /// listed default; `None` when neither is one (no quota).
 fn number<'a>(configured: &impl Fn(&str) -> Option<&'a str>, name: &str) -> Option<u64> {
-    let parse = |v: &str| v.replace('_', "").parse().ok();
-    configured(name)
-        .and_then(parse)
-        .or_else(|| default_of(name).and_then(parse))
+    parsed_or_default(configured(name), name, |v| v.replace('_', "").parse().ok())
 }
 
 impl Settings {
@@ -100,6 +97,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::config::default_of;
 
     #[test]
     fn free_plan_by_default_and_vars_override() {
