@@ -25,8 +25,8 @@ const RUNS: usize = 20;
 /// Heart rate's largest window: 29 days (8,352 samples at one per 5 min).
 const STEP_DAYS: u32 = 29;
 const STEPS: u32 = 3;
-/// Seeded heart-rate rows: 1k + 2k + … + 32k pages, then a full 50,000.
-const EXPORT_ROWS: u32 = 63_000 + 50_000;
+/// Seeded heart-rate rows: two full 50,000-row pages and a part.
+const EXPORT_ROWS: u32 = 113_000;
 const SETTLE: Duration = Duration::from_millis(50);
 /// Every request's samples have a frame of the router's middleware chain
 /// (the entry `fetch` future itself is inlined away), so what has none, in
@@ -222,6 +222,40 @@ fn webhook_intake(b: &mut Bench) {
     b.record("webhook intake", ms);
 }
 
+/// Every page of the seeded rows, one profiled request each, following
+/// the `Link` headers: NDJSON pages end at 1.5 MB (~21,000 rows), CSV
+/// pages at 50,000 rows.
+fn export_pages(b: &mut Bench, format: &str) {
+    let mut target = Some(format!(
+        "/api/export?table=heart_rate_samples&format={format}&end=2021-01-31"
+    ));
+    let case = format!("export page, {format} (<= 50,000 rows, 1.5 MB)");
+    let (mut ms, mut rows) = (Vec::new(), Vec::new());
+    while let Some(path) = target.take() {
+        b.cdp.start();
+        let ip = b.ip();
+        let auth = format!("Bearer {GRAFANA}");
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("cf-connecting-ip", ip.as_str()),
+        ];
+        let r = b.rig.w.send("GET", &path, &headers, None);
+        std::thread::sleep(SETTLE);
+        let p = b.cdp.stop();
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        ms.push(p.cpu_ms(None));
+        rows.push(r.header("x-export-rows").unwrap_or("?").to_string());
+        target = r
+            .header("link")
+            .and_then(|l| l.strip_prefix('<'))
+            .and_then(|l| l.split_once('>'))
+            .map(|(t, _)| t.to_string());
+        b.profiled(&case, &p);
+    }
+    eprintln!("export {format}: rows per page {rows:?}");
+    b.record(&case, ms);
+}
+
 fn cron_runs(b: &mut Bench) {
     let mut ms = Vec::new();
     for _ in 0..3 {
@@ -244,6 +278,14 @@ fn cron_runs(b: &mut Bench) {
     b.record("cron run", ms);
 }
 
+/// `CPU_CASES=export,backfill` runs only the groups named (all by default):
+/// requests, backfill, sql, export, intake, queue, cron.
+fn wanted(group: &str) -> bool {
+    std::env::var("CPU_CASES")
+        .map(|v| v.split(',').any(|g| g.trim() == group))
+        .unwrap_or(true)
+}
+
 fn main() {
     let rig = Rig::start(STEPS * STEP_DAYS + 10, "workout", &[]);
     let cdp = Inspector::connect(rig.w.inspector_port);
@@ -256,15 +298,36 @@ fn main() {
     };
     // The profile of nothing: the floor every case includes.
     b.http("(empty profile, no request)", 0, |_, _| 0);
-    b.http("public GET /favicon.svg", 200, |b, _| {
-        b.send("GET", "/favicon.svg", None, None)
-    });
-    b.http("401 GET /api/oura/heartrate", 401, |b, _| {
-        b.send("GET", "/api/oura/heartrate", None, None)
-    });
+    if wanted("requests") {
+        b.http("public GET /favicon.svg", 200, |b, _| {
+            b.send("GET", "/favicon.svg", None, None)
+        });
+        b.http("401 GET /api/oura/heartrate", 401, |b, _| {
+            b.send("GET", "/api/oura/heartrate", None, None)
+        });
+    }
+    if wanted("backfill") {
+        backfill_steps(&mut b);
+    }
+    if wanted("sql") {
+        sql_cases(&mut b);
+    }
+    if wanted("export") {
+        export_cases(&mut b);
+    }
+    if wanted("intake") {
+        webhook_intake(&mut b);
+    }
+    if wanted("queue") {
+        queue_batches(&mut b);
+    }
+    if wanted("cron") {
+        cron_runs(&mut b);
+    }
+    report(b);
+}
 
-    backfill_steps(&mut b);
-
+fn sql_cases(b: &mut Bench) {
     b.http("/api/sql light (Resting HR panel)", 200, |b, i| {
         b.sql(&format!("SELECT heart_rate_lowest AS value FROM sleep_episodes WHERE heart_rate_lowest IS NOT NULL AND {i} = {i} ORDER BY day DESC LIMIT 1"))
     });
@@ -277,22 +340,20 @@ fn main() {
     let cached = "SELECT substr(timestamp,1,10)||'T00:00:00Z' AS time, MIN(bpm) AS min_hr, MAX(bpm) AS max_hr FROM heart_rate_samples WHERE timestamp >= datetime('now', '-90 days') GROUP BY substr(timestamp,1,10) ORDER BY time";
     b.sql(cached);
     b.http("/api/sql cached hit", 200, |b, _| b.sql(cached));
-    // Rows written straight into D1, years before the synced ones: the
-    // export's pages double from 1k and its last is a full 50,000.
+}
+
+fn export_cases(b: &mut Bench) {
+    // Rows written straight into D1, years before the synced ones.
     b.rig.w.d1(&format!(
         "INSERT INTO heart_rate_samples (timestamp, bpm, source) \
          WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {EXPORT_ROWS}) \
          SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00', '2020-01-01', '+' || (i * 300) || ' seconds'), 50 + i % 60, 'awake' FROM n"
     ));
-    let export = "/api/export?table=heart_rate_samples&format=ndjson&end=2021-01-31";
-    b.http_n("export (pages up to 50,000 rows)", 5, 200, |b, _| {
-        b.send("GET", export, Some(GRAFANA), None)
-    });
+    export_pages(b, "ndjson");
+    export_pages(b, "csv");
+}
 
-    webhook_intake(&mut b);
-    queue_batches(&mut b);
-    cron_runs(&mut b);
-
+fn report(mut b: Bench) {
     println!("\nCPU per invocation (ms; Free plan limit {LIMIT_MS} ms)");
     println!(
         "{:<50} {:>4} {:>8} {:>8}  verdict",

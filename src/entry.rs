@@ -7,6 +7,7 @@ mod workflow;
 use crate::router::{Method, Req, Res};
 use crate::services::config::Config;
 use crate::services::platform::worker::platform;
+use crate::services::platform::Text;
 use crate::services::usage::{self, Meter};
 use crate::state::{App, AppState};
 use std::rc::Rc;
@@ -83,7 +84,7 @@ fn to_response(res: Res) -> worker::Result<worker::Response> {
     }
     let builder = worker::ResponseBuilder::new()
         .with_status(res.status)
-        .with_headers(headers);
+        .with_headers(headers.clone());
     if let Some(source) = res.stream.as_ref().and_then(|s| s.take()) {
         // Pull one chunk per read of the ReadableStream.
         // An error ends the stream after being reported once.
@@ -97,11 +98,38 @@ fn to_response(res: Res) -> worker::Result<worker::Response> {
         });
         return builder.from_stream(chunks);
     }
+    if let Some(held) = res.held {
+        return match held.0.as_any().downcast_ref::<Text>() {
+            Some(Text::Js(text)) => js_text_response(text, res.status, &headers),
+            _ => Ok(builder.fixed(held.0.bytes())),
+        };
+    }
     Ok(if res.body.is_empty() {
         builder.empty()
     } else {
         builder.fixed(res.body)
     })
+}
+
+/// `new Response(text, init)`: the runtime encodes the JS string itself,
+/// where a Rust body would first copy it into wasm memory and back.
+fn js_text_response(
+    text: &js_sys::JsString,
+    status: u16,
+    headers: &worker::Headers,
+) -> worker::Result<worker::Response> {
+    use worker::wasm_bindgen::JsCast;
+    use worker::web_sys;
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&headers.0);
+    let class = js_sys::Reflect::get(&js_sys::global(), &"Response".into())?;
+    let class: js_sys::Function = class.dyn_into()?;
+    let args = js_sys::Array::of2(text, &init);
+    let response = js_sys::Reflect::construct(&class, &args)?;
+    Ok(worker::Response::from(
+        response.unchecked_into::<web_sys::Response>(),
+    ))
 }
 
 #[event(fetch)]

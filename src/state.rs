@@ -3,9 +3,10 @@
 //! generic over the state, so it knows no service type; this is the one
 //! place the two meet.
 
-use crate::router::ApiError;
+use crate::router::{ApiError, HeldBody};
 use crate::services::config::Config;
-use crate::services::platform::{Platform, PlatformError};
+use crate::services::platform::{Platform, PlatformError, Text};
+use std::any::Any;
 
 /// What bindings and configuration a request sees. Built per request from the
 /// Worker `Env` at the edge, or from native implementations in tests.
@@ -34,5 +35,17 @@ impl Ctx {
 impl From<PlatformError> for ApiError {
     fn from(e: PlatformError) -> ApiError {
         ApiError::internal(e.to_string())
+    }
+}
+
+/// Platform text as a response body: the Worker's entry sends a JS string
+/// as it is.
+impl HeldBody for Text {
+    fn bytes(&self) -> Vec<u8> {
+        self.to_rust().into_bytes()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }

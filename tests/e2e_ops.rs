@@ -10,7 +10,8 @@
 //!    clear line on a wrong token or an unreachable host;
 //! 4. `scripts/backup` → `scripts/restore` into a fresh local database gives
 //!    identical row counts per table and identical answers to the 64
-//!    dashboard queries.
+//!    dashboard queries;
+//! 5. `scripts/export` follows `/api/export`'s page links to every row.
 //!
 //! One instance serves every check; each reports on its own. Needs
 //! `make build-fast` and `cargo build -p oura-sim` first (`make test` does).
@@ -362,6 +363,52 @@ fn smoke_test_passes_and_fails_clearly(ops: &Ops) {
     assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
 }
 
+/// 5. A table larger than one page leaves whole through `scripts/export`.
+fn export_script_follows_every_page(ops: &Ops) {
+    // 40,000 rows in 2019, before anything synced: about 2.8 MB of NDJSON,
+    // past a page's 1.5 MB.
+    ops.w.d1(
+        "INSERT INTO heart_rate_samples (timestamp, bpm, source) \
+         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < 40000) \
+         SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00', '2019-01-01', '+' || (i * 300) || ' seconds'), 50 + i % 60, 'awake' FROM n",
+    );
+    let export = |token: &str| {
+        run(Command::new(root().join("scripts/export"))
+            .args([
+                &ops.w.base,
+                "heart_rate_samples",
+                "ndjson",
+                "2019-01-01",
+                "2019-12-31",
+            ])
+            .env("OURA_EDGE_TOKEN", token))
+    };
+    let out = export(GRAFANA);
+    assert!(out.status.success(), "{}", text(&out));
+    let stamps: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let row: serde_json::Value = serde_json::from_str(l).unwrap();
+            row["timestamp"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(stamps.len(), 40_000);
+    assert!(
+        stamps.windows(2).all(|w| w[0] < w[1]),
+        "in order, none twice"
+    );
+
+    let refused = export("wrong-token");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused).contains("answered 401"),
+        "{}",
+        text(&refused)
+    );
+    let usage = run(&mut Command::new(root().join("scripts/export")));
+    assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
+}
+
 /// The SQLite file behind a local D1 database in a persistence directory.
 fn d1_file(persist: &str) -> PathBuf {
     let dir = Path::new(persist).join("v3/d1/miniflare-D1DatabaseObject");
@@ -503,7 +550,7 @@ fn operations_against_wrangler_dev() {
         w: Wrangler::start_on(port, &vars),
         scratch: tempfile::tempdir().unwrap(),
     };
-    let checks: [Check; 4] = [
+    let checks: [Check; 5] = [
         ("docs' wrangler commands exist", wrangler_commands_exist),
         ("deploy guide word by word", deploy_guide_word_by_word),
         (
@@ -511,6 +558,10 @@ fn operations_against_wrangler_dev() {
             smoke_test_passes_and_fails_clearly,
         ),
         ("backup → restore round trip", backup_restore_round_trip),
+        (
+            "export script follows every page",
+            export_script_follows_every_page,
+        ),
     ];
     let mut failed = Vec::new();
     for (name, check) in checks {

@@ -207,9 +207,10 @@ impl<S: 'static> App<S> {
         let mut res = Next::new(&self.middleware, handler).run(&mut cx).await;
         if is_head {
             res.headers
-                .set_if_absent("content-length", res.body.len().to_string());
+                .set_if_absent("content-length", res.body_bytes().len().to_string());
             res.body.clear();
             res.stream = None;
+            res.held = None;
         }
         res
     }

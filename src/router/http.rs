@@ -2,7 +2,7 @@
 //! `worker::Request`/`worker::Response` to and from these, so handlers,
 //! middleware and tests never touch `worker` types.
 
-use super::stream::BodyStream;
+use super::stream::{BodyStream, Held};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
@@ -214,6 +214,8 @@ pub struct Res {
     pub body: Vec<u8>,
     /// When set, the body is streamed from here and `body` is ignored.
     pub stream: Option<BodyStream>,
+    /// When set, the host sends this and `body` is ignored.
+    pub held: Option<Held>,
 }
 
 impl Res {
@@ -223,6 +225,7 @@ impl Res {
             headers: Headers::new(),
             body: Vec::new(),
             stream: None,
+            held: None,
         }
     }
 
@@ -259,6 +262,19 @@ impl Res {
     pub fn with_stream(mut self, stream: BodyStream) -> Res {
         self.stream = Some(stream);
         self
+    }
+
+    pub fn with_held(mut self, body: Held) -> Res {
+        self.held = Some(body);
+        self
+    }
+
+    /// The body's bytes, held or not (not a stream's).
+    pub fn body_bytes(&self) -> Vec<u8> {
+        match &self.held {
+            Some(h) => h.0.bytes(),
+            None => self.body.clone(),
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

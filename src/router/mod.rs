@@ -19,4 +19,4 @@ pub use group::RouteGroup;
 pub use handler::{BoxFut, Handler, HandlerFn, HandlerResult, Middleware, MiddlewareFn, Next};
 pub use http::{decode_path_segment, percent_decode, Headers, Method, Req, Res};
 pub use meta::{AccessPolicy, LimitPhase, Role, RouteLimit, RouteMeta, Tier};
-pub use stream::{drain, BodyStream, ChunkSource};
+pub use stream::{drain, BodyStream, ChunkSource, Held, HeldBody};

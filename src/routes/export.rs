@@ -1,149 +1,52 @@
-//! `GET /api/export?table=&start=&end=&format=csv|ndjson` (any token): a
-//! table's rows, streamed page by page (keyset pagination, 1,000 rows a
-//! query), so a year of heart rate leaves without being held in memory and
-//! without OFFSET scans that D1 would bill as rows read.
+//! `GET /api/export?table=&start=&end=&format=csv|ndjson[&after=]` (any
+//! token): a table's rows one page a request (up to 50,000 rows or 1.5 MB
+//! of text, built by SQLite: `services/export_page.rs`), so each request
+//! stays within the Free plan's 10 ms of CPU. A page with more after it
+//! carries `Link: <…&after=…>; rel="next"`; following the links until one
+//! has none gives every row once, in key order (`scripts/export` does).
 
 use super::params::date_param;
-use crate::router::{ApiError, BodyStream, BoxFut, ChunkSource, HandlerResult, Res};
+use crate::router::{ApiError, HandlerResult, Held, Res};
 use crate::services::collections::tables::exportable_tables;
-use crate::services::platform::{Db, Row, Statement};
+use crate::services::export_page::{self, Format, PageRequest, PAGE_BYTES, PAGE_ROWS};
 use crate::services::writer::TableSpec;
 use crate::state::{Ctx, RouteGroup};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::rc::Rc;
-
-const PAGE_ROWS: u32 = 1_000;
-/// Pages double up to this size, so a long export stays well within the
-/// D1 queries one invocation may make (50 on the free plan): a year of heart
-/// rate is 9 pages, ten years 26.
-const MAX_PAGE_ROWS: u32 = 50_000;
 
 pub fn routes() -> RouteGroup {
     RouteGroup::new("/api").get("/export", "export", export)
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Format {
-    Csv,
-    Ndjson,
-}
-
-struct ExportStream {
-    db: Rc<dyn Db>,
-    spec: &'static TableSpec,
-    format: Format,
-    start: String,
-    end: String,
-    after: Option<Vec<Value>>,
-    columns: Option<Vec<String>>,
-    done: bool,
-    page_rows: u32,
-}
-
-fn csv_field(v: &Value) -> String {
-    let text = match v {
-        Value::Null => return String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// `after=`: the previous page's last order key, a JSON array of scalars.
+fn after_param(cx: &Ctx, spec: &TableSpec) -> Result<Option<Vec<Value>>, ApiError> {
+    let Some(raw) = cx.req.query_param("after").filter(|v| !v.is_empty()) else {
+        return Ok(None);
     };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
+    let bad = || {
+        ApiError::bad_request("Invalid after cursor").with_hint(format!(
+            "a JSON array of {} values, as the previous page's Link header gives",
+            spec.paging.order.len()
+        ))
+    };
+    let values: Vec<Value> = serde_json::from_str(&raw).map_err(|_| bad())?;
+    let scalars = values.iter().all(|v| !v.is_array() && !v.is_object());
+    if values.len() != spec.paging.order.len() || !scalars {
+        return Err(bad());
     }
+    Ok(Some(values))
 }
 
-impl ExportStream {
-    fn page_statement(&self) -> Statement {
-        let key = self.spec.paging.order.join(", ");
-        let mut clauses = Vec::new();
-        let mut params = Vec::new();
-        if let Some(time) = self.spec.paging.time {
-            clauses.push(format!("{time} >= ?{}", params.len() + 1));
-            params.push(json!(self.start));
-            clauses.push(format!("{time} < ?{}", params.len() + 1));
-            params.push(json!(self.end));
+/// This request's query with `after` set to `next`.
+fn next_link(cx: &Ctx, next: &[Value]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(cx.req.query.as_bytes()) {
+        if k != "after" {
+            query.append_pair(&k, &v);
         }
-        if let Some(after) = &self.after {
-            let marks: Vec<String> = (0..after.len())
-                .map(|i| format!("?{}", params.len() + 1 + i))
-                .collect();
-            clauses.push(format!("({key}) > ({})", marks.join(", ")));
-            params.extend(after.iter().cloned());
-        }
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
-        Statement::new(
-            format!(
-                "SELECT * FROM {}{filter} ORDER BY {key} LIMIT {}",
-                self.spec.table, self.page_rows
-            ),
-            params,
-        )
     }
-
-    fn render(&mut self, rows: &[Row]) -> Vec<u8> {
-        let mut out = String::new();
-        if self.format == Format::Csv && self.columns.is_none() {
-            let cols: Vec<String> = rows
-                .first()
-                .map(|r| r.keys().cloned().collect())
-                .unwrap_or_default();
-            out.push_str(&cols.join(","));
-            out.push('\n');
-            self.columns = Some(cols);
-        }
-        for row in rows {
-            match self.format {
-                Format::Ndjson => {
-                    out.push_str(&Value::Object(row.clone()).to_string());
-                    out.push('\n');
-                }
-                Format::Csv => {
-                    let cols = self.columns.as_deref().unwrap_or_default();
-                    let fields: Vec<String> = cols
-                        .iter()
-                        .map(|c| csv_field(row.get(c).unwrap_or(&Value::Null)))
-                        .collect();
-                    out.push_str(&fields.join(","));
-                    out.push('\n');
-                }
-            }
-        }
-        out.into_bytes()
-    }
-}
-
-impl ChunkSource for ExportStream {
-    fn next_chunk(&mut self) -> BoxFut<'_, Result<Option<Vec<u8>>, String>> {
-        Box::pin(async move {
-            if self.done {
-                return Ok(None);
-            }
-            let stmt = self.page_statement();
-            let rows = self.db.query(&stmt).await.map_err(|e| e.to_string())?.rows;
-            if rows.len() < self.page_rows as usize {
-                self.done = true;
-            }
-            self.page_rows = self.page_rows.saturating_mul(2).min(MAX_PAGE_ROWS);
-            if let Some(last) = rows.last() {
-                self.after = Some(
-                    self.spec
-                        .key
-                        .iter()
-                        .map(|k| last.get(*k).cloned().unwrap_or(Value::Null))
-                        .collect(),
-                );
-            }
-            if rows.is_empty() {
-                return Ok(None);
-            }
-            Ok(Some(self.render(&rows)))
-        })
-    }
+    query.append_pair("after", &Value::from(next.to_vec()).to_string());
+    format!("<{}?{}>; rel=\"next\"", cx.req.path, query.finish())
 }
 
 async fn export(cx: &mut Ctx) -> HandlerResult {
@@ -182,23 +85,45 @@ async fn export(cx: &mut Ctx) -> HandlerResult {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::Ndjson => ("application/x-ndjson", "ndjson"),
     };
-    let stream = ExportStream {
-        db: cx.platform().db.clone(),
-        spec,
-        format,
-        start,
-        end,
-        after: None,
-        columns: None,
-        done: false,
-        page_rows: PAGE_ROWS,
-    };
-    Ok(Res::new(200)
+    let platform = cx.platform();
+    let db = platform.db.as_ref();
+    let after = after_param(cx, spec)?;
+    let columns = export_page::columns(db, spec).await?;
+    let mut res = Res::new(200)
         .with_header("content-type", content_type)
         .with_header(
             "content-disposition",
             format!("attachment; filename=\"{}.{ext}\"", spec.table),
         )
-        .with_header("cache-control", "private, no-store")
-        .with_stream(BodyStream::new(stream)))
+        .with_header("cache-control", "private, no-store");
+    if columns.is_empty() {
+        return Ok(res);
+    }
+    let prefix = match format {
+        Format::Csv if after.is_none() => export_page::csv_header(&columns),
+        _ => String::new(),
+    };
+    let page = export_page::read(
+        db,
+        &PageRequest {
+            spec,
+            format,
+            columns,
+            start,
+            end,
+            after,
+            prefix,
+            max_rows: PAGE_ROWS,
+            max_bytes: PAGE_BYTES,
+        },
+    )
+    .await?;
+    res = res.with_header("x-export-rows", page.rows.to_string());
+    if let Some(next) = &page.next {
+        res = res.with_header("link", next_link(cx, next));
+    }
+    Ok(match page.text {
+        Some(text) => res.with_held(Held(Rc::new(text))),
+        None => res,
+    })
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod cron;
 pub mod deadline;
 pub mod documents;
+pub mod export_page;
 pub mod freshness;
 pub mod oura;
 pub mod pipeline;

@@ -78,6 +78,52 @@ pub trait Db {
     fn query<'a>(&'a self, stmt: &'a Statement) -> BoxFut<'a, PResult<QueryResult>>;
     /// Runs all statements atomically (D1 runs a batch as one transaction).
     fn batch<'a>(&'a self, stmts: &'a [Statement]) -> BoxFut<'a, PResult<Vec<QueryResult>>>;
+
+    /// The first row with its column `column` (text or NULL) apart, `None`
+    /// without rows: for one large text SQLite built (an export page), which
+    /// the Worker hands over as it is instead of through `query`'s JSON
+    /// round trip of every row.
+    fn query_text<'a>(
+        &'a self,
+        stmt: &'a Statement,
+        column: &'a str,
+    ) -> BoxFut<'a, PResult<Option<TextRow>>> {
+        Box::pin(async move {
+            let mut rows = self.query(stmt).await?.rows;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            let mut row = rows.swap_remove(0);
+            let text = row.remove(column).and_then(|v| match v {
+                Value::String(s) => Some(Text::Owned(s)),
+                _ => None,
+            });
+            Ok(Some((text, row)))
+        })
+    }
+}
+
+/// A row with one text column taken apart (`Db::query_text`).
+pub type TextRow = (Option<Text>, Row);
+
+/// Text where the platform holds it: on the Worker a JS string (an export
+/// page D1 built), which a response can send without a copy through Rust.
+#[derive(Debug, Clone)]
+pub enum Text {
+    Owned(String),
+    #[cfg(target_arch = "wasm32")]
+    Js(js_sys::JsString),
+}
+
+impl Text {
+    /// The text in Rust (a copy, for the Worker's JS string).
+    pub fn to_rust(&self) -> String {
+        match self {
+            Text::Owned(s) => s.clone(),
+            #[cfg(target_arch = "wasm32")]
+            Text::Js(s) => String::from(s),
+        }
+    }
 }
 
 /// Workers KV.

@@ -4,7 +4,7 @@
 use super::{
     Analytics, BoxFut, Clock, DataPoint, Db, HttpClient, Kv, OutRequest, OutResponse, PResult,
     Platform, PlatformError, QueryMeta, QueryResult, Queue, RateLimiter, Row, Sleeper, Statement,
-    Workflows, KV_MIN_TTL_SECONDS,
+    Text, TextRow, Workflows, KV_MIN_TTL_SECONDS,
 };
 use js_sys::{Object, Reflect};
 use serde_json::Value;
@@ -122,6 +122,36 @@ impl Db for WorkerDb {
             let db = binding(&self.0, DB_BINDING)?;
             let r = prepare(db, stmt)?.all().await.map_err(perr)?;
             to_result(&r)
+        })
+    }
+
+    fn query_text<'a>(
+        &'a self,
+        stmt: &'a Statement,
+        column: &'a str,
+    ) -> BoxFut<'a, PResult<Option<TextRow>>> {
+        Box::pin(async move {
+            let db = binding(&self.0, DB_BINDING)?;
+            let r = prepare(db, stmt)?.all().await.map_err(perr)?;
+            let Some(first) = r.results::<JsRow>().map_err(perr)?.into_iter().next() else {
+                return Ok(None);
+            };
+            // The text stays a JS string; the rest of the row is small.
+            let (mut text, rest) = (None, Object::new());
+            for entry in Object::entries(first.0.unchecked_ref()).iter() {
+                let pair: js_sys::Array = entry.unchecked_into();
+                let (key, value) = (pair.get(0), pair.get(1));
+                if key.as_string().as_deref() == Some(column) {
+                    text = value.dyn_into::<js_sys::JsString>().ok().map(Text::Js);
+                } else {
+                    Reflect::set(&rest, &key, &value).map_err(js_err)?;
+                }
+            }
+            let row = rows_from_js(vec![JsRow(rest.into())])?
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            Ok(Some((text, row)))
         })
     }
 

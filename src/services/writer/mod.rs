@@ -1,7 +1,7 @@
 //! The one writer every ingestion path (cron, webhook queue, backfill) uses.
 //!
-//! Rows are grouped per table and written in multi-row statements within
-//! D1's 100-bound-parameter limit, all in one atomic batch. Writing costs
+//! Rows are grouped per table and written in multi-row statements (each
+//! binds its rows as one JSON array), all in one atomic batch. Writing costs
 //! only what changed:
 //! 1. `INSERT OR IGNORE` adds rows whose key is new;
 //! 2. `table_stats` is adjusted by `changes()` of step 1 — exact counts,
@@ -20,9 +20,6 @@ mod statements;
 
 use crate::services::platform::{Db, PlatformError, Statement};
 use serde_json::Value;
-
-/// D1 refuses statements with more bound parameters than this.
-pub const MAX_BOUND_PARAMS: usize = 100;
 
 /// How one table is written: static, declared next to each collection.
 #[derive(Debug)]

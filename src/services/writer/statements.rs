@@ -1,7 +1,10 @@
-//! SQL for one table's rows: insert-new, count-new, update-changed, in
-//! chunks that stay within D1's bound-parameter limit.
+//! SQL for one table's rows: insert-new, count-new, update-changed. Each
+//! statement binds one parameter, a JSON array of rows that SQLite unpacks
+//! with `json_each`: binding every value on its own costs the Worker a JS
+//! call per value (a 29-day heart-rate window is 25,000), and D1 caps
+//! statements at 100 parameters, so rows went 33 at a time.
 
-use super::{TableRows, TableSpec, MAX_BOUND_PARAMS};
+use super::{TableRows, TableSpec};
 use crate::services::platform::Statement;
 use serde_json::Value;
 
@@ -15,20 +18,53 @@ fn stamp_literal(now_iso: &str) -> String {
     }
 }
 
-fn insert_head(spec: &TableSpec, verb: &str) -> String {
+/// Bytes of row JSON per statement: well under D1's 2,000,000-byte limit
+/// on a bound string, and few statements for a 30-day heart-rate window.
+const MAX_ROWS_JSON_BYTES: usize = 500_000;
+
+/// `verb INTO table (columns) SELECT …` the rows of the JSON array `?1`.
+fn insert_rows(spec: &TableSpec, verb: &str, now_iso: &str) -> String {
     let mut cols: Vec<&str> = spec.columns.to_vec();
+    let mut values: Vec<String> = (0..spec.columns.len())
+        .map(|i| format!("value ->> {i}"))
+        .collect();
     if let Some(stamp) = spec.stamp {
         cols.push(stamp);
+        values.push(stamp_literal(now_iso));
     }
-    format!("{verb} INTO {} ({}) VALUES ", spec.table, cols.join(", "))
+    format!(
+        "{verb} INTO {} ({}) SELECT {} FROM json_each(?1)",
+        spec.table,
+        cols.join(", "),
+        values.join(", ")
+    )
 }
 
-fn values_clause(spec: &TableSpec, rows: usize, now_iso: &str) -> String {
-    let mut one = vec!["?"; spec.columns.len()].join(", ");
-    if spec.stamp.is_some() {
-        one = format!("{one}, {}", stamp_literal(now_iso));
+/// The rows as JSON arrays, split so that no array passes
+/// `MAX_ROWS_JSON_BYTES` (a larger single row goes alone).
+fn json_chunks(rows: &[Vec<Value>]) -> Vec<(&[Vec<Value>], String)> {
+    let mut out = Vec::new();
+    let (mut start, mut text) = (0, String::from("["));
+    for (i, row) in rows.iter().enumerate() {
+        let one = Value::from(row.clone()).to_string();
+        if i > start && text.len() + one.len() + 2 > MAX_ROWS_JSON_BYTES {
+            text.push(']');
+            out.push((
+                &rows[start..i],
+                std::mem::replace(&mut text, String::from("[")),
+            ));
+            start = i;
+        }
+        if i > start {
+            text.push(',');
+        }
+        text.push_str(&one);
     }
-    vec![format!("({one})"); rows].join(", ")
+    if start < rows.len() {
+        text.push(']');
+        out.push((&rows[start..], text));
+    }
+    out
 }
 
 /// `UPDATE table_stats …` by the rows the previous statement inserted; writes
@@ -63,7 +99,7 @@ fn stats_statement(spec: &TableSpec, chunk: &[Vec<Value>], now_iso: &str) -> Sta
 }
 
 /// `INSERT … ON CONFLICT DO UPDATE … WHERE` some non-key value differs.
-fn update_changed(spec: &TableSpec, rows: usize, now_iso: &str) -> Option<String> {
+fn update_changed(spec: &TableSpec, now_iso: &str) -> Option<String> {
     let rest: Vec<&str> = spec
         .columns
         .iter()
@@ -79,10 +115,11 @@ fn update_changed(spec: &TableSpec, rows: usize, now_iso: &str) -> Option<String
     }
     let old: Vec<String> = rest.iter().map(|c| format!("{}.{c}", spec.table)).collect();
     let new: Vec<String> = rest.iter().map(|c| format!("excluded.{c}")).collect();
+    // `WHERE true`: without a WHERE, SQLite would read `ON CONFLICT` as a
+    // join constraint of the SELECT.
     Some(format!(
-        "{}{} ON CONFLICT ({}) DO UPDATE SET {} WHERE ({}) IS NOT ({})",
-        insert_head(spec, "INSERT"),
-        values_clause(spec, rows, now_iso),
+        "{} WHERE true ON CONFLICT ({}) DO UPDATE SET {} WHERE ({}) IS NOT ({})",
+        insert_rows(spec, "INSERT", now_iso),
         spec.key.join(", "),
         sets.join(", "),
         old.join(", "),
@@ -90,28 +127,57 @@ fn update_changed(spec: &TableSpec, rows: usize, now_iso: &str) -> Option<String
     ))
 }
 
-/// Rows per statement so that no statement binds more than the limit.
-pub fn rows_per_statement(spec: &TableSpec) -> usize {
-    (MAX_BOUND_PARAMS / spec.columns.len().max(1)).max(1)
-}
-
 pub fn for_table(t: &TableRows, now_iso: &str) -> Vec<Statement> {
     let spec = t.spec;
     let mut out = Vec::new();
-    for chunk in t.rows.chunks(rows_per_statement(spec)) {
-        let params: Vec<Value> = chunk.iter().flatten().cloned().collect();
+    for (chunk, json) in json_chunks(&t.rows) {
+        let rows = vec![Value::String(json)];
         out.push(Statement::new(
-            format!(
-                "{}{}",
-                insert_head(spec, "INSERT OR IGNORE"),
-                values_clause(spec, chunk.len(), now_iso)
-            ),
-            params.clone(),
+            insert_rows(spec, "INSERT OR IGNORE", now_iso),
+            rows.clone(),
         ));
         out.push(stats_statement(spec, chunk, now_iso));
-        if let Some(sql) = update_changed(spec, chunk.len(), now_iso) {
-            out.push(Statement::new(sql, params));
+        if let Some(sql) = update_changed(spec, now_iso) {
+            out.push(Statement::new(sql, rows));
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn chunks_keep_every_row_once_in_order_within_the_size() {
+        let rows: Vec<Vec<Value>> = (0..30_000)
+            .map(|i| {
+                vec![
+                    json!(format!("2026-01-01T00:{i:05}")),
+                    json!(i),
+                    json!("awake"),
+                ]
+            })
+            .collect();
+        let chunks = json_chunks(&rows);
+        assert!(chunks.len() > 1, "30,000 rows need more than one chunk");
+        let mut back = Vec::new();
+        for (chunk, text) in &chunks {
+            assert!(text.len() <= MAX_ROWS_JSON_BYTES);
+            let parsed: Vec<Vec<Value>> = serde_json::from_str(text).unwrap();
+            assert_eq!(&parsed, chunk);
+            back.extend(parsed);
+        }
+        assert_eq!(back, rows);
+    }
+
+    #[test]
+    fn a_row_larger_than_a_chunk_goes_alone() {
+        let big = vec![json!("x".repeat(MAX_ROWS_JSON_BYTES))];
+        let rows = vec![vec![json!(1)], big.clone(), vec![json!(2)]];
+        let sizes: Vec<usize> = json_chunks(&rows).iter().map(|(c, _)| c.len()).collect();
+        assert_eq!(sizes, [1, 1, 1]);
+        assert!(json_chunks(&[]).is_empty());
+    }
 }
