@@ -189,7 +189,8 @@ fn count(row: &Row, name: &str) -> u64 {
 /// One page. More follow when it was cut by size or came back full.
 pub async fn read(db: &dyn Db, req: &PageRequest) -> PResult<Page> {
     let stmt = page_statement(req)?;
-    let Some((text, row)) = db.query_text(&stmt, "_text").await? else {
+    let answer = db.query_text(&stmt, "_text").await?;
+    let (Some(text), Some(row)) = (answer.text, answer.row) else {
         return Ok(Page {
             text: None,
             rows: 0,
@@ -207,5 +208,9 @@ pub async fn read(db: &dyn Db, req: &PageRequest) -> PResult<Page> {
             .map(|k| row.get(*k).cloned().unwrap_or(Value::Null))
             .collect()
     });
-    Ok(Page { text, rows, next })
+    Ok(Page {
+        text: Some(text),
+        rows,
+        next,
+    })
 }

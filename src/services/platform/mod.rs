@@ -79,32 +79,38 @@ pub trait Db {
     /// Runs all statements atomically (D1 runs a batch as one transaction).
     fn batch<'a>(&'a self, stmts: &'a [Statement]) -> BoxFut<'a, PResult<Vec<QueryResult>>>;
 
-    /// The first row with its column `column` (text or NULL) apart, `None`
-    /// without rows: for one large text SQLite built (an export page), which
-    /// the Worker hands over as it is instead of through `query`'s JSON
-    /// round trip of every row.
+    /// The first row with its column `column` (text or NULL) taken apart:
+    /// for one large text SQLite built (an export page), which the Worker
+    /// hands over as it is instead of through `query`'s JSON round trip of
+    /// every row.
     fn query_text<'a>(
         &'a self,
         stmt: &'a Statement,
         column: &'a str,
-    ) -> BoxFut<'a, PResult<Option<TextRow>>> {
+    ) -> BoxFut<'a, PResult<TextResult>> {
         Box::pin(async move {
-            let mut rows = self.query(stmt).await?.rows;
-            if rows.is_empty() {
-                return Ok(None);
-            }
-            let mut row = rows.swap_remove(0);
-            let text = row.remove(column).and_then(|v| match v {
-                Value::String(s) => Some(Text::Owned(s)),
-                _ => None,
-            });
-            Ok(Some((text, row)))
+            let QueryResult { mut rows, meta } = self.query(stmt).await?;
+            let mut row = (!rows.is_empty()).then(|| rows.swap_remove(0));
+            let text = row
+                .as_mut()
+                .and_then(|r| r.remove(column))
+                .and_then(|v| match v {
+                    Value::String(s) => Some(Text::Owned(s)),
+                    _ => None,
+                });
+            Ok(TextResult { text, row, meta })
         })
     }
 }
 
-/// A row with one text column taken apart (`Db::query_text`).
-pub type TextRow = (Option<Text>, Row);
+/// `Db::query_text`'s answer.
+#[derive(Debug, Clone)]
+pub struct TextResult {
+    pub text: Option<Text>,
+    /// The rest of the first row; `None` without rows.
+    pub row: Option<Row>,
+    pub meta: QueryMeta,
+}
 
 /// Text where the platform holds it: on the Worker a JS string (an export
 /// page D1 built), which a response can send without a copy through Rust.

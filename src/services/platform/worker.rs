@@ -4,7 +4,7 @@
 use super::{
     Analytics, BoxFut, Clock, DataPoint, Db, HttpClient, Kv, OutRequest, OutResponse, PResult,
     Platform, PlatformError, QueryMeta, QueryResult, Queue, RateLimiter, Row, Sleeper, Statement,
-    Text, TextRow, Workflows, KV_MIN_TTL_SECONDS,
+    Text, TextResult, Workflows, KV_MIN_TTL_SECONDS,
 };
 use js_sys::{Object, Reflect};
 use serde_json::Value;
@@ -101,8 +101,7 @@ fn rows_from_js(rows: Vec<JsRow>) -> PResult<Vec<Row>> {
     Ok(rows)
 }
 
-fn to_result(r: &worker::D1Result) -> PResult<QueryResult> {
-    let rows = rows_from_js(r.results::<JsRow>().map_err(perr)?)?;
+fn meta_of(r: &worker::D1Result) -> PResult<QueryMeta> {
     let meta = r.meta().map_err(perr)?.map(|m| QueryMeta {
         rows_read: m.rows_read.unwrap_or(0) as u64,
         rows_written: m.rows_written.unwrap_or(0) as u64,
@@ -110,9 +109,13 @@ fn to_result(r: &worker::D1Result) -> PResult<QueryResult> {
         last_row_id: m.last_row_id,
         size_after: m.size_after.map(|s| s as u64),
     });
+    Ok(meta.unwrap_or_default())
+}
+
+fn to_result(r: &worker::D1Result) -> PResult<QueryResult> {
     Ok(QueryResult {
-        rows,
-        meta: meta.unwrap_or_default(),
+        rows: rows_from_js(r.results::<JsRow>().map_err(perr)?)?,
+        meta: meta_of(r)?,
     })
 }
 
@@ -129,12 +132,17 @@ impl Db for WorkerDb {
         &'a self,
         stmt: &'a Statement,
         column: &'a str,
-    ) -> BoxFut<'a, PResult<Option<TextRow>>> {
+    ) -> BoxFut<'a, PResult<TextResult>> {
         Box::pin(async move {
             let db = binding(&self.0, DB_BINDING)?;
             let r = prepare(db, stmt)?.all().await.map_err(perr)?;
+            let meta = meta_of(&r)?;
             let Some(first) = r.results::<JsRow>().map_err(perr)?.into_iter().next() else {
-                return Ok(None);
+                return Ok(TextResult {
+                    text: None,
+                    row: None,
+                    meta,
+                });
             };
             // The text stays a JS string; the rest of the row is small.
             let (mut text, rest) = (None, Object::new());
@@ -147,11 +155,8 @@ impl Db for WorkerDb {
                     Reflect::set(&rest, &key, &value).map_err(js_err)?;
                 }
             }
-            let row = rows_from_js(vec![JsRow(rest.into())])?
-                .into_iter()
-                .next()
-                .unwrap_or_default();
-            Ok(Some((text, row)))
+            let row = rows_from_js(vec![JsRow(rest.into())])?.into_iter().next();
+            Ok(TextResult { text, row, meta })
         })
     }
 

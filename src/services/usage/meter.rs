@@ -17,7 +17,7 @@ use super::queue_ops::MeteredQueue;
 use super::store;
 use crate::services::platform::BoxFut;
 use crate::services::platform::{
-    Analytics, Clock, DataPoint, Db, Kv, PResult, Platform, QueryResult, Statement,
+    Analytics, Clock, DataPoint, Db, Kv, PResult, Platform, QueryResult, Statement, TextResult,
 };
 use crate::services::time::iso_timestamp;
 use std::cell::{Cell, RefCell};
@@ -295,6 +295,22 @@ impl Db for MeteredDb {
             self.inv.count_query();
             let r = self.inner.query(stmt).await?;
             self.inv.count_meta(std::slice::from_ref(&r));
+            Ok(r)
+        })
+    }
+
+    fn query_text<'a>(
+        &'a self,
+        stmt: &'a Statement,
+        column: &'a str,
+    ) -> BoxFut<'a, PResult<TextResult>> {
+        Box::pin(async move {
+            self.inv.count_query();
+            let r = self.inner.query_text(stmt, column).await?;
+            self.inv.count_meta(&[QueryResult {
+                rows: Vec::new(),
+                meta: r.meta.clone(),
+            }]);
             Ok(r)
         })
     }
