@@ -223,13 +223,13 @@ fn webhook_intake(b: &mut Bench) {
 }
 
 /// Every page of the seeded rows, one profiled request each, following
-/// the `Link` headers: NDJSON pages end at 1.5 MB (~21,000 rows), CSV
-/// pages at 50,000 rows.
+/// the `Link` headers: pages end at 750 KB (NDJSON ~11,000 rows, CSV
+/// ~21,000).
 fn export_pages(b: &mut Bench, format: &str) {
     let mut target = Some(format!(
         "/api/export?table=heart_rate_samples&format={format}&end=2021-01-31"
     ));
-    let case = format!("export page, {format} (<= 50,000 rows, 1.5 MB)");
+    let case = format!("export page, {format} (<= 50,000 rows, 750 KB)");
     let (mut ms, mut rows) = (Vec::new(), Vec::new());
     while let Some(path) = target.take() {
         b.cdp.start();

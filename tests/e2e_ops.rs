@@ -366,7 +366,7 @@ fn smoke_test_passes_and_fails_clearly(ops: &Ops) {
 /// 5. A table larger than one page leaves whole through `scripts/export`.
 fn export_script_follows_every_page(ops: &Ops) {
     // 40,000 rows in 2019, before anything synced: about 2.8 MB of NDJSON,
-    // past a page's 1.5 MB.
+    // past a page's 750 KB.
     ops.w.d1(
         "INSERT INTO heart_rate_samples (timestamp, bpm, source) \
          WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < 40000) \

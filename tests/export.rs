@@ -77,7 +77,7 @@ fn heart_rate_comes_as_csv_in_one_page_with_its_header() {
 #[test]
 fn a_large_table_spans_linked_pages_each_row_once() {
     let t = TestApp::new();
-    // 40,000 rows: about 2.8 MB of NDJSON, past a page's 1.5 MB.
+    // 40,000 rows: about 2.8 MB of NDJSON, past a page's 750 KB.
     d1(
         &t,
         "INSERT INTO heart_rate_samples (timestamp, bpm, source) \

@@ -1,5 +1,5 @@
 //! `GET /api/export?table=&start=&end=&format=csv|ndjson[&after=]` (any
-//! token): a table's rows one page a request (up to 50,000 rows or 1.5 MB
+//! token): a table's rows one page a request (up to 50,000 rows or 750 KB
 //! of text, built by SQLite: `services/export_page.rs`), so each request
 //! stays within the Free plan's 10 ms of CPU. A page with more after it
 //! carries `Link: <…&after=…>; rel="next"`; following the links until one
