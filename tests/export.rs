@@ -305,3 +305,19 @@ fn an_empty_table_is_an_empty_body() {
     assert!(res.body_bytes().is_empty());
     assert_eq!(next(&res), None);
 }
+
+#[test]
+fn head_gives_the_page_length_without_its_body() {
+    let t = TestApp::new().with_fixtures();
+    let target = "/api/export?table=heart_rate_samples&format=ndjson";
+    let get = export(&t, target);
+    let head = t.send(req(Method::Head, target).with_header("authorization", &bearer(GRAFANA)));
+    assert_eq!(head.status, 200);
+    assert!(head.held.is_none() && head.body.is_empty());
+    let length = get.body_bytes().len();
+    assert!(length > 0);
+    assert_eq!(
+        head.header("content-length"),
+        Some(length.to_string().as_str())
+    );
+}

@@ -1,6 +1,6 @@
-//! Streaming response bodies: a source of chunks pulled one at a time, so a
-//! large export never sits in memory whole. The fetch entry turns it into a
-//! `ReadableStream`; tests drain it with [`drain`].
+//! Bodies not built in Rust memory: a stream of chunks pulled one at a time
+//! (the fetch entry turns it into a `ReadableStream`; tests drain it with
+//! [`drain`]), or text the host already holds ([`Held`]).
 
 use super::handler::BoxFut;
 use std::any::Any;
