@@ -182,6 +182,7 @@ static BUNDLE: Collection = Collection {
     // Its typed rows are heart rate's; of its own it keeps only the document.
     table: &RAW,
     rows: bundle_rows,
+    bulk: None,
     read: ReadSource::Documents,
 };
 

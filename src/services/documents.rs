@@ -82,7 +82,8 @@ pub async fn write_fetched(
     docs: &[Value],
     fetched_iso: &str,
 ) -> Result<Written, PlatformError> {
-    let mut docs = docs.to_vec();
+    // Copied only when a stale document has to be left out.
+    let mut docs = std::borrow::Cow::Borrowed(docs);
     let mut stale: Vec<String> = Vec::new();
     for _ in 0..MAX_ROUNDS {
         let (rows, rejected) = rows_for(c, &docs);
@@ -101,7 +102,7 @@ pub async fn write_fetched(
                     return Err(e); // refused, yet nothing newer found: do not loop
                 }
                 tracing::info!(collection = c.name, documents = ?skip, "skipping documents a newer fetch already stored");
-                docs.retain(|d| {
+                docs.to_mut().retain(|d| {
                     let (one, _) = rows_for(c, std::slice::from_ref(d));
                     !raw_ids(&one).iter().any(|id| skip.contains(id))
                 });

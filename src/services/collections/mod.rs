@@ -37,6 +37,7 @@ mod workout;
 
 pub use convert::to_utc;
 
+use crate::services::writer::bulk::BulkRows;
 use crate::services::writer::{RowSet, TableSpec};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -83,6 +84,10 @@ pub struct Collection {
     pub table: &'static TableSpec,
     /// One document → rows (typed tables, series, raw store).
     pub rows: RowsFn,
+    /// The same in SQL, for a collection of many small documents with
+    /// only a typed table: a synced window's pages are then written as
+    /// they came (`writer::bulk`), without a document tree in Rust.
+    pub bulk: Option<&'static BulkRows>,
     pub read: ReadSource,
 }
 
@@ -107,6 +112,7 @@ impl Collection {
             subscribed: true,
             table,
             rows,
+            bulk: None,
             read: ReadSource::Documents,
         }
     }
@@ -159,8 +165,10 @@ pub fn find(name: &str) -> Option<&'static Collection> {
 }
 
 /// Deserialises a document into a collection's type, naming what is wrong.
+/// Reads from the borrowed tree: a clone per document was a large part of
+/// a backfill step's allocations.
 pub(crate) fn parse<T: DeserializeOwned>(doc: &Value) -> Result<T, String> {
-    serde_json::from_value(doc.clone()).map_err(|e| format!("unexpected document shape: {e}"))
+    T::deserialize(doc).map_err(|e| format!("unexpected document shape: {e}"))
 }
 
 /// Rows for a page of documents. A document that does not fit its type is

@@ -37,6 +37,7 @@ pub static COLLECTION: Collection = Collection {
     subscribed: false,
     table: &TABLE,
     rows,
+    bulk: None,
     read: ReadSource::Documents,
 };
 

@@ -35,6 +35,7 @@ pub static COLLECTION: Collection = Collection {
     subscribed: false,
     table: &TABLE,
     rows,
+    bulk: None,
     read: ReadSource::Table {
         table: "ring_battery_levels",
         time_column: "timestamp",

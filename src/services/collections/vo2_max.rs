@@ -33,6 +33,7 @@ pub static COLLECTION: Collection = Collection {
     subscribed: true,
     table: &TABLE,
     rows,
+    bulk: None,
     read: ReadSource::Documents,
 };
 

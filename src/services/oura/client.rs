@@ -1,7 +1,7 @@
 //! `OuraClient`: authorised, retried, breaker-guarded reads of Oura data.
 
 use super::breaker::{Breaker, Outcome};
-use super::pagination::{parse_page, PageGuard};
+use super::pagination::{parse_page, raw_page_next, PageGuard};
 use super::url::{encode, pairs};
 use super::windows::range_params;
 use super::{refresh, retry, tokens, OuraError, TokenSet};
@@ -149,8 +149,43 @@ impl<'a> OuraClient<'a> {
             }
             return Ok(vec![doc]);
         }
+        let pages = self.pages(c, start, end, |body| parse_page(&body)).await?;
+        Ok(pages.into_iter().flatten().collect())
+    }
+
+    /// One query window of a list collection as its pages' bodies, kept
+    /// as text for `writer::bulk` (same requests and guard as
+    /// `fetch_range`).
+    pub async fn fetch_pages(
+        &self,
+        c: &Collection,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<String>, OuraError> {
+        if c.query == QueryMode::Single {
+            return Err(OuraError::Invalid(format!("{} has no pages", c.name)));
+        }
+        self.pages(c, start, end, |body| {
+            let next = raw_page_next(&body)?;
+            let text = String::from_utf8(body)
+                .map_err(|e| OuraError::Invalid(format!("page is not UTF-8: {e}")))?;
+            Ok((text, next))
+        })
+        .await
+    }
+
+    /// Every page of one window, each read by `read` into what it keeps
+    /// and the next token.
+    async fn pages<T>(
+        &self,
+        c: &Collection,
+        start: NaiveDate,
+        end: NaiveDate,
+        mut read: impl FnMut(Vec<u8>) -> Result<(T, Option<String>), OuraError>,
+    ) -> Result<Vec<T>, OuraError> {
+        let base = self.collection_url(c)?;
         let range = range_params(c, start, end)?;
-        let mut docs = Vec::new();
+        let mut pages = Vec::new();
         let mut guard = PageGuard::default();
         let mut token: Option<String> = None;
         loop {
@@ -166,11 +201,11 @@ impl<'a> OuraClient<'a> {
                 format!("{base}?{}", pairs(&params))
             };
             let resp = expect_success(self.get(&url).await?)?;
-            let (data, next) = parse_page(&resp.body)?;
-            docs.extend(data);
+            let (page, next) = read(resp.body)?;
+            pages.push(page);
             token = guard.follow(c.name, next);
             if token.is_none() {
-                return Ok(docs);
+                return Ok(pages);
             }
         }
     }

@@ -24,6 +24,29 @@ pub fn parse_page(body: &[u8]) -> Result<(Vec<Value>, Option<String>), OuraError
     Ok((data, next))
 }
 
+/// A list page kept as text (`writer::bulk`): checks that `data` is an
+/// array without building it, and returns the next token as `parse_page`
+/// does.
+pub fn raw_page_next(body: &[u8]) -> Result<Option<String>, OuraError> {
+    #[derive(serde::Deserialize)]
+    struct Page<'a> {
+        #[serde(borrow)]
+        data: Option<&'a serde_json::value::RawValue>,
+        next_token: Option<Value>,
+    }
+    let page: Page = serde_json::from_slice(body)
+        .map_err(|e| OuraError::Invalid(format!("page is not JSON: {e}")))?;
+    if !page.data.is_some_and(|d| d.get().starts_with('[')) {
+        return Err(OuraError::Invalid("page has no `data` array".into()));
+    }
+    Ok(page
+        .next_token
+        .as_ref()
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string))
+}
+
 /// Decides whether to follow a `next_token`.
 #[derive(Default)]
 pub struct PageGuard {

@@ -14,6 +14,7 @@
 //! aggregates (`rollups`) are recomputed for the days written, in the same
 //! batch.
 
+pub mod bulk;
 pub mod rollups;
 mod series_rollups;
 mod statements;
@@ -104,11 +105,10 @@ pub struct WriteReport {
 
 /// Writes every row in one atomic batch. `now_iso` stamps changed rows.
 pub async fn write(db: &dyn Db, set: &RowSet, now_iso: &str) -> Result<WriteReport, PlatformError> {
-    let mut stmts: Vec<Statement> = set
-        .tables
-        .iter()
-        .flat_map(|t| statements::for_table(t, now_iso))
-        .collect();
+    let mut stmts: Vec<Statement> = Vec::new();
+    for t in &set.tables {
+        stmts.extend(statements::for_table(t, now_iso).map_err(PlatformError::new)?);
+    }
     stmts.extend(rollups::refresh(set));
     if stmts.is_empty() {
         return Ok(WriteReport::default());

@@ -99,6 +99,15 @@ fn touched_days(rollup: &Rollup, set: &RowSet) -> Vec<String> {
         .collect()
 }
 
+/// The pair of statements that recompute `rollup` over the days `[first, last]`.
+fn recompute(rollup: &Rollup, first: String, last: &str) -> [Statement; 2] {
+    let params = vec![Value::from(first), Value::from(format!("{last}~"))];
+    [
+        Statement::new(rollup.prune, params.clone()),
+        Statement::new(rollup.upsert, params),
+    ]
+}
+
 /// Statements that bring every aggregate up to date with the days `set`
 /// touched (empty when it touched none). Run them after the set's own
 /// writes or deletes, in the same batch.
@@ -106,12 +115,20 @@ pub fn refresh(set: &RowSet) -> Vec<Statement> {
     let mut out = Vec::new();
     for rollup in ROLLUPS {
         for (first, last) in runs(touched_days(rollup, set)) {
-            let params = vec![Value::from(first), Value::from(format!("{last}~"))];
-            out.push(Statement::new(rollup.prune, params.clone()));
-            out.push(Statement::new(rollup.upsert, params));
+            out.extend(recompute(rollup, first, &last));
         }
     }
     out
+}
+
+/// Statements that recompute every aggregate of `table` over the days
+/// `[first, last]`: for a bulk write, whose rows Rust never sees.
+pub fn refresh_days(table: &str, first: NaiveDate, last: NaiveDate) -> Vec<Statement> {
+    ROLLUPS
+        .iter()
+        .filter(|r| r.source == table)
+        .flat_map(|r| recompute(r, first.to_string(), &last.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -22,31 +22,61 @@ fn stamp_literal(now_iso: &str) -> String {
 /// on a bound string, and few statements for a 30-day heart-rate window.
 const MAX_ROWS_JSON_BYTES: usize = 500_000;
 
-/// `verb INTO table (columns) SELECT …` the rows of the JSON array `?1`.
-fn insert_rows(spec: &TableSpec, verb: &str, now_iso: &str) -> String {
+/// Where a statement's rows come from: SQL over each element (`value`) of
+/// JSON bound as `?1`.
+pub struct JsonRows<'a> {
+    /// What the rows are selected from: `json_each(?1)`, or the elements of
+    /// several pages' `data`.
+    pub from: &'a str,
+    /// One SQL expression per column of the table, in order.
+    pub values: Vec<String>,
+    /// Which elements become rows (`true`: all).
+    pub fits: &'a str,
+}
+
+impl JsonRows<'static> {
+    /// Rows already built: each element is an array of the column values.
+    fn arrays(spec: &TableSpec) -> JsonRows<'static> {
+        JsonRows {
+            from: "json_each(?1)",
+            values: (0..spec.columns.len())
+                .map(|i| format!("value ->> {i}"))
+                .collect(),
+            fits: "true",
+        }
+    }
+}
+
+/// `verb INTO table (columns) SELECT …` the rows of `rows`. Always with a
+/// `WHERE`: without one, SQLite would read a following `ON CONFLICT` as a
+/// join constraint of the SELECT.
+fn insert_rows(spec: &TableSpec, rows: &JsonRows, verb: &str, now_iso: &str) -> String {
     let mut cols: Vec<&str> = spec.columns.to_vec();
-    let mut values: Vec<String> = (0..spec.columns.len())
-        .map(|i| format!("value ->> {i}"))
-        .collect();
+    let mut values = rows.values.clone();
     if let Some(stamp) = spec.stamp {
         cols.push(stamp);
         values.push(stamp_literal(now_iso));
     }
     format!(
-        "{verb} INTO {} ({}) SELECT {} FROM json_each(?1)",
+        "{verb} INTO {} ({}) SELECT {} FROM {} WHERE {}",
         spec.table,
         cols.join(", "),
-        values.join(", ")
+        values.join(", "),
+        rows.from,
+        rows.fits
     )
 }
 
+/// Some rows, and their JSON array.
+type Chunk<'a> = (&'a [Vec<Value>], String);
+
 /// The rows as JSON arrays, split so that no array passes
 /// `MAX_ROWS_JSON_BYTES` (a larger single row goes alone).
-fn json_chunks(rows: &[Vec<Value>]) -> Vec<(&[Vec<Value>], String)> {
+fn json_chunks(rows: &[Vec<Value>]) -> Result<Vec<Chunk<'_>>, String> {
     let mut out = Vec::new();
     let (mut start, mut text) = (0, String::from("["));
     for (i, row) in rows.iter().enumerate() {
-        let one = Value::from(row.clone()).to_string();
+        let one = serde_json::to_string(row).map_err(|e| e.to_string())?;
         if i > start && text.len() + one.len() + 2 > MAX_ROWS_JSON_BYTES {
             text.push(']');
             out.push((
@@ -64,11 +94,22 @@ fn json_chunks(rows: &[Vec<Value>]) -> Vec<(&[Vec<Value>], String)> {
         text.push(']');
         out.push((&rows[start..], text));
     }
-    out
+    Ok(out)
 }
 
-/// `UPDATE table_stats …` by the rows the previous statement inserted; writes
-/// nothing when it inserted none.
+/// `UPDATE table_stats …` by the rows the previous statement inserted;
+/// writes nothing when it inserted none. `lo` and `hi` are SQL for the
+/// rows' first and last day, `resource` for the table's name.
+pub fn stats_sql(lo: &str, hi: &str, resource: &str, now_iso: &str) -> String {
+    format!(
+        "UPDATE table_stats SET record_count = COALESCE(record_count, 0) + changes(), \
+         min_day = CASE WHEN {lo} IS NOT NULL AND (min_day IS NULL OR {lo} < min_day) THEN {lo} ELSE min_day END, \
+         max_day = CASE WHEN {hi} IS NOT NULL AND (max_day IS NULL OR {hi} > max_day) THEN {hi} ELSE max_day END, \
+         updated_at = {} WHERE resource = {resource} AND changes() > 0",
+        stamp_literal(now_iso)
+    )
+}
+
 fn stats_statement(spec: &TableSpec, chunk: &[Vec<Value>], now_iso: &str) -> Statement {
     let day_of = |row: &Vec<Value>| -> Option<String> {
         let col = spec.stats_day?;
@@ -87,19 +128,18 @@ fn stats_statement(spec: &TableSpec, chunk: &[Vec<Value>], now_iso: &str) -> Sta
         .cloned()
         .map_or(Value::Null, Value::String);
     Statement::new(
-        format!(
-            "UPDATE table_stats SET record_count = COALESCE(record_count, 0) + changes(), \
-             min_day = CASE WHEN ?1 IS NOT NULL AND (min_day IS NULL OR ?1 < min_day) THEN ?1 ELSE min_day END, \
-             max_day = CASE WHEN ?2 IS NOT NULL AND (max_day IS NULL OR ?2 > max_day) THEN ?2 ELSE max_day END, \
-             updated_at = {} WHERE resource = ?3 AND changes() > 0",
-            stamp_literal(now_iso)
-        ),
+        stats_sql("?1", "?2", "?3", now_iso),
         vec![min, max, Value::String(spec.table.to_string())],
     )
 }
 
+/// `INSERT OR IGNORE`: the rows whose key is new.
+pub fn insert_new(spec: &TableSpec, rows: &JsonRows, now_iso: &str) -> String {
+    insert_rows(spec, rows, "INSERT OR IGNORE", now_iso)
+}
+
 /// `INSERT … ON CONFLICT DO UPDATE … WHERE` some non-key value differs.
-fn update_changed(spec: &TableSpec, now_iso: &str) -> Option<String> {
+pub fn update_changed(spec: &TableSpec, rows: &JsonRows, now_iso: &str) -> Option<String> {
     let rest: Vec<&str> = spec
         .columns
         .iter()
@@ -115,11 +155,9 @@ fn update_changed(spec: &TableSpec, now_iso: &str) -> Option<String> {
     }
     let old: Vec<String> = rest.iter().map(|c| format!("{}.{c}", spec.table)).collect();
     let new: Vec<String> = rest.iter().map(|c| format!("excluded.{c}")).collect();
-    // `WHERE true`: without a WHERE, SQLite would read `ON CONFLICT` as a
-    // join constraint of the SELECT.
     Some(format!(
-        "{} WHERE true ON CONFLICT ({}) DO UPDATE SET {} WHERE ({}) IS NOT ({})",
-        insert_rows(spec, "INSERT", now_iso),
+        "{} ON CONFLICT ({}) DO UPDATE SET {} WHERE ({}) IS NOT ({})",
+        insert_rows(spec, rows, "INSERT", now_iso),
         spec.key.join(", "),
         sets.join(", "),
         old.join(", "),
@@ -127,21 +165,22 @@ fn update_changed(spec: &TableSpec, now_iso: &str) -> Option<String> {
     ))
 }
 
-pub fn for_table(t: &TableRows, now_iso: &str) -> Vec<Statement> {
+pub fn for_table(t: &TableRows, now_iso: &str) -> Result<Vec<Statement>, String> {
     let spec = t.spec;
     let mut out = Vec::new();
-    for (chunk, json) in json_chunks(&t.rows) {
+    let source = JsonRows::arrays(spec);
+    for (chunk, json) in json_chunks(&t.rows)? {
         let rows = vec![Value::String(json)];
         out.push(Statement::new(
-            insert_rows(spec, "INSERT OR IGNORE", now_iso),
+            insert_new(spec, &source, now_iso),
             rows.clone(),
         ));
         out.push(stats_statement(spec, chunk, now_iso));
-        if let Some(sql) = update_changed(spec, now_iso) {
+        if let Some(sql) = update_changed(spec, &source, now_iso) {
             out.push(Statement::new(sql, rows));
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -160,7 +199,7 @@ mod tests {
                 ]
             })
             .collect();
-        let chunks = json_chunks(&rows);
+        let chunks = json_chunks(&rows).unwrap();
         assert!(chunks.len() > 1, "30,000 rows need more than one chunk");
         let mut back = Vec::new();
         for (chunk, text) in &chunks {
@@ -176,8 +215,12 @@ mod tests {
     fn a_row_larger_than_a_chunk_goes_alone() {
         let big = vec![json!("x".repeat(MAX_ROWS_JSON_BYTES))];
         let rows = vec![vec![json!(1)], big.clone(), vec![json!(2)]];
-        let sizes: Vec<usize> = json_chunks(&rows).iter().map(|(c, _)| c.len()).collect();
+        let sizes: Vec<usize> = json_chunks(&rows)
+            .unwrap()
+            .iter()
+            .map(|(c, _)| c.len())
+            .collect();
         assert_eq!(sizes, [1, 1, 1]);
-        assert!(json_chunks(&[]).is_empty());
+        assert!(json_chunks(&[]).unwrap().is_empty());
     }
 }

@@ -1,0 +1,178 @@
+//! Heart rate's pages written in bulk (`writer::bulk`, SQL over the page
+//! text) store exactly what its documents written one by one store: the
+//! same rows, table counts, daily rollup and rejects, and a re-sync of the
+//! same pages writes nothing.
+
+mod support;
+
+use oura_edge::services::collections::{find, Collection};
+use oura_edge::services::documents::write_fetched;
+use oura_edge::services::platform::native::SqliteDb;
+use oura_edge::services::platform::{Db, Row, Statement};
+use oura_edge::services::try_block_on;
+use oura_edge::services::writer::bulk::{write_pages, BulkWritten};
+use serde_json::{json, Value};
+use support::*;
+
+const NOW: &str = "2026-01-15T12:00:00.000Z";
+
+fn heart_rate() -> &'static Collection {
+    find("heartrate").unwrap()
+}
+
+/// The fixture's samples and documents of every odd shape `rows` meets (at
+/// :30 seconds, between the fixture's samples).
+fn documents() -> Vec<Value> {
+    let mut docs = fixture("heartrate");
+    docs.extend([
+        json!({ "timestamp": "2026-01-10T01:00:30+00:00", "bpm": 60.5, "source": "awake" }),
+        json!({ "timestamp": "2026-01-10T01:01:30+00:00", "bpm": -1.5, "source": "awake" }),
+        json!({ "timestamp": "2026-01-10T01:02:30+00:00", "bpm": -2.0, "source": "rest" }),
+        json!({ "timestamp": "2026-01-10T01:03:30+00:00", "bpm": 72.49999, "source": null }),
+        json!({ "timestamp": "2026-01-10T01:04:30+00:00", "bpm": null }),
+        json!({ "timestamp": "2026-01-10T01:05:30+00:00", "extra": [1, 2] }),
+        json!({ "timestamp": "2026-01-10T01:06:30+00:00", "bpm": 1e300, "source": "x\"y" }),
+        // Rejected: a field of the wrong type, no timestamp, not an object.
+        json!({ "timestamp": "2026-01-10T01:07:30+00:00", "bpm": "60" }),
+        json!({ "timestamp": "2026-01-10T01:08:30+00:00", "bpm": 60, "source": 5 }),
+        json!({ "bpm": 60, "source": "awake" }),
+        json!(42),
+        // The same key twice: the later values win on both paths.
+        json!({ "timestamp": "2026-01-10T01:00:30+00:00", "bpm": 99, "source": "workout" }),
+    ]);
+    docs
+}
+
+/// List-page bodies of `per_page` documents each.
+fn pages(docs: &[Value], per_page: usize) -> Vec<String> {
+    docs.chunks(per_page)
+        .map(|d| json!({ "data": d, "next_token": null }).to_string())
+        .collect()
+}
+
+fn rows(db: &SqliteDb, sql: &str) -> Vec<Row> {
+    try_block_on(db.query(&Statement::new(sql, vec![])))
+        .unwrap()
+        .unwrap()
+        .rows
+}
+
+fn stored(db: &SqliteDb) -> (Vec<Row>, Vec<Row>, Vec<Row>) {
+    (
+        rows(db, "SELECT * FROM heart_rate_samples ORDER BY timestamp"),
+        rows(
+            db,
+            "SELECT record_count, min_day, max_day FROM table_stats WHERE resource = 'heart_rate_samples'",
+        ),
+        rows(db, "SELECT * FROM heart_rate_daily ORDER BY day, source"),
+    )
+}
+
+fn window(docs: &[Value]) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    let days: Vec<&str> = docs
+        .iter()
+        .filter_map(|d| d["timestamp"].as_str())
+        .map(|t| &t[..10])
+        .collect();
+    let day = |d: &str| d.parse().unwrap();
+    (
+        day(days.iter().min().unwrap()),
+        day(days.iter().max().unwrap()),
+    )
+}
+
+fn bulk(db: &SqliteDb, docs: &[Value]) -> BulkWritten {
+    let c = heart_rate();
+    try_block_on(write_pages(
+        db,
+        c.table,
+        c.bulk.expect("heart rate is written in bulk"),
+        &pages(docs, 700),
+        window(docs),
+        NOW,
+    ))
+    .unwrap()
+    .unwrap()
+}
+
+#[test]
+fn pages_in_bulk_store_what_documents_store() {
+    let docs = documents();
+    let one_by_one = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
+    let written = try_block_on(write_fetched(&one_by_one, heart_rate(), &docs, NOW))
+        .unwrap()
+        .unwrap();
+    let in_bulk = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
+    let b = bulk(&in_bulk, &docs);
+
+    assert_eq!(b.documents, docs.len() as u64);
+    assert_eq!(b.rejected, written.rejected.len() as u64);
+    assert_eq!(b.rejected, 4, "{:?}", written.rejected);
+    let (samples, stats, daily) = stored(&in_bulk);
+    assert!(samples.len() > 3000, "{} samples", samples.len());
+    assert_eq!((samples, stats, daily), stored(&one_by_one));
+    assert_eq!(b.report.rows_written, written.report.rows_written);
+
+    // Rounding as `int` rounds, and the later duplicate won.
+    let bpm_at = |t: &str| {
+        rows(
+            &in_bulk,
+            &format!("SELECT bpm, source FROM heart_rate_samples WHERE timestamp = '{t}'"),
+        )[0]
+        .clone()
+    };
+    assert_eq!(bpm_at("2026-01-10T01:00:30+00:00")["bpm"], 99);
+    assert_eq!(bpm_at("2026-01-10T01:01:30+00:00")["bpm"], -1);
+    assert_eq!(bpm_at("2026-01-10T01:02:30+00:00")["bpm"], -2);
+    assert_eq!(bpm_at("2026-01-10T01:03:30+00:00")["bpm"], 72);
+}
+
+#[test]
+fn a_second_sync_of_the_same_pages_writes_nothing_and_a_change_is_written() {
+    // Without the duplicate key: within one sync it is written twice.
+    let mut docs = documents();
+    docs.pop();
+    let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
+    assert!(bulk(&db, &docs).report.rows_written > 0);
+    let again = bulk(&db, &docs);
+    assert_eq!(again.report.rows_written, 0, "{again:?}");
+
+    let mut changed = docs.clone();
+    changed[0]["bpm"] = json!(181);
+    let t = changed[0]["timestamp"].as_str().unwrap().to_string();
+    assert!(bulk(&db, &changed).report.rows_written > 0);
+    let row = rows(
+        &db,
+        &format!("SELECT bpm FROM heart_rate_samples WHERE timestamp = '{t}'"),
+    );
+    assert_eq!(row[0]["bpm"], 181);
+    let daily = rows(
+        &db,
+        &format!(
+            "SELECT max_bpm FROM heart_rate_daily WHERE day = '{}'",
+            &t[..10]
+        ),
+    );
+    assert!(
+        daily.iter().any(|r| r["max_bpm"] == 181),
+        "the rollup follows"
+    );
+}
+
+#[test]
+fn a_page_without_a_data_array_is_refused() {
+    let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
+    let c = heart_rate();
+    let day = "2026-01-10".parse().unwrap();
+    let err = try_block_on(write_pages(
+        &db,
+        c.table,
+        c.bulk.unwrap(),
+        &[r#"{"next_token": null}"#.to_string()],
+        (day, day),
+        NOW,
+    ))
+    .unwrap()
+    .unwrap_err();
+    assert!(err.to_string().contains("no `data` array"), "{err}");
+}
