@@ -33,7 +33,11 @@ const SETTLE: Duration = Duration::from_millis(50);
 /// a window, is the other invocation: the queue batch or the Workflow's
 /// steps (see `Profile::cpu_ms_excluding` for samples of JS glue alone).
 const ROUTER: &str = "oura_edge::router::";
-const BACKFILL: &str = "backfill step: heartrate, one 29-day window";
+const BACKFILL: &str = "backfill run: heartrate, one 29-day window";
+/// The same, the `sync:` step alone: samples nearest a frame of its future.
+const BACKFILL_SYNC: &str = "  of it the sync step (one invocation)";
+/// `sync_step` is inlined into the future of its step body.
+const SYNC_STEP: &str = "backfill::sync_body";
 const QUEUE: &str = "queue batch, max_batch_size";
 
 struct Bench {
@@ -118,9 +122,9 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 /// One heart-rate `sync:` step per run: a Workflow over one window of
 /// `STEP_DAYS`, each run on days not synced before. Counts what is not a
 /// request: the sync step, plus the run's `discover` and `invalidate-cache`
-/// steps and its replays (small next to it): an upper bound.
+/// steps and its replays (an upper bound), and the sync step alone.
 fn backfill_steps(b: &mut Bench) {
-    let mut ms = Vec::new();
+    let (mut ms, mut sync_only) = (Vec::new(), Vec::new());
     for run in 0..STEPS {
         let offset = 1 + run * STEP_DAYS;
         let path = format!("/backfill?days={STEP_DAYS}&offset_days={offset}&resources=heartrate");
@@ -149,9 +153,14 @@ fn backfill_steps(b: &mut Bench) {
         assert_eq!(last["status"], "complete", "{last}");
         eprintln!("backfill run {run}: {}", last["output"]);
         ms.push(p.cpu_ms_excluding(ROUTER));
+        sync_only.push(p.cpu_ms_attributed(|stack| {
+            let has = |f: &str| stack.iter().any(|n| n.contains(f));
+            has(SYNC_STEP) && !has(ROUTER)
+        }));
         b.profiled(BACKFILL, &p);
     }
     b.record(BACKFILL, ms);
+    b.record(BACKFILL_SYNC, sync_only);
 }
 
 /// wrangler.toml's `max_batch_size`: what one consumer invocation gets.

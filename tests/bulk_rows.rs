@@ -1,7 +1,7 @@
 //! Heart rate's pages written in bulk (`writer::bulk`, SQL over the page
 //! text) store exactly what its documents written one by one store: the
 //! same rows, table counts, daily rollup and rejects, and a re-sync of the
-//! same pages writes nothing.
+//! same pages writes no data (only its stage, which it empties).
 
 mod support;
 
@@ -128,7 +128,7 @@ fn pages_in_bulk_store_what_documents_store() {
 }
 
 #[test]
-fn a_second_sync_of_the_same_pages_writes_nothing_and_a_change_is_written() {
+fn a_second_sync_of_the_same_pages_writes_no_data_and_a_change_is_written() {
     // Without the duplicate key: within one sync it is written twice.
     let mut docs = documents();
     docs.pop();
@@ -136,6 +136,8 @@ fn a_second_sync_of_the_same_pages_writes_nothing_and_a_change_is_written() {
     assert!(bulk(&db, &docs).report.rows_written > 0);
     let again = bulk(&db, &docs);
     assert_eq!(again.report.rows_written, 0, "{again:?}");
+    let staged = rows(&db, "SELECT count(*) AS n FROM bulk_pages");
+    assert_eq!(staged[0]["n"], 0, "the stage is emptied");
 
     let mut changed = docs.clone();
     changed[0]["bpm"] = json!(181);

@@ -173,16 +173,23 @@ impl Profile {
     /// of JS glue alone (no `oura_edge` frame) goes with the nearest sample
     /// in time that has one: glue runs between the wasm calls it serves.
     pub fn cpu_ms_excluding(&self, frame: &str) -> f64 {
+        self.cpu_ms_attributed(|stack| !stack.iter().any(|n| n.contains(frame)))
+    }
+
+    /// CPU ms of the work whose Rust frames pass `keep`: each sample of JS
+    /// alone goes with the nearest sample in time that has an `oura_edge`
+    /// frame (a Workflow step's future is on the stack while it is polled).
+    pub fn cpu_ms_attributed(&self, keep: impl Fn(&[String]) -> bool) -> f64 {
         let mut at = 0u64;
-        let mut marks = Vec::new(); // (time, whether it has `frame`)
+        let mut marks = Vec::new(); // (time, whether its stack is kept)
         for (d, id) in &self.samples {
             at += d;
             let stack = self.stacks.get(id).map(Vec::as_slice).unwrap_or(&[]);
             if stack.iter().any(|n| n.contains("oura_edge::")) {
-                marks.push((at, stack.iter().any(|n| n.contains(frame))));
+                marks.push((at, keep(stack)));
             }
         }
-        let nearest_has_frame = |t: u64| {
+        let nearest_kept = |t: u64| {
             let i = marks.partition_point(|(m, _)| *m < t);
             let before = i.checked_sub(1).and_then(|j| marks.get(j));
             match (before, marks.get(i)) {
@@ -202,7 +209,7 @@ impl Profile {
         let mut us = 0u64;
         for (d, id) in &self.samples {
             at += d;
-            if self.active(*id) && !nearest_has_frame(at) {
+            if self.active(*id) && nearest_kept(at) {
                 us += (*d).min(tick);
             }
         }
