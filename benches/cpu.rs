@@ -22,9 +22,12 @@ use std::time::{Duration, Instant};
 
 const LIMIT_MS: f64 = 10.0;
 const RUNS: usize = 20;
-/// Heart rate's largest window: 29 days (8,352 samples at one per 5 min).
-const STEP_DAYS: u32 = 29;
+/// Heart rate's largest window (`window_days`): 6 days, 1,728 samples at
+/// one per 5 minutes, one `sync:` step (`DOCUMENTS_PER_STEP`).
+const STEP_DAYS: u32 = 6;
 const STEPS: u32 = 3;
+/// Days the simulator serves (the `/api/sql` cases read 90 of them).
+const SIM_DAYS: u32 = 97;
 /// Seeded heart-rate rows: two full 50,000-row pages and a part.
 const EXPORT_ROWS: u32 = 113_000;
 const SETTLE: Duration = Duration::from_millis(50);
@@ -33,7 +36,7 @@ const SETTLE: Duration = Duration::from_millis(50);
 /// a window, is the other invocation: the queue batch or the Workflow's
 /// steps (see `Profile::cpu_ms_excluding` for samples of JS glue alone).
 const ROUTER: &str = "oura_edge::router::";
-const BACKFILL: &str = "backfill run: heartrate, one 29-day window";
+const BACKFILL: &str = "backfill run: heartrate, one 6-day window";
 /// The same, the `sync:` step alone: samples nearest a frame of its future.
 const BACKFILL_SYNC: &str = "  of it the sync step (one invocation)";
 /// `sync_step` is inlined into the future of its step body.
@@ -296,7 +299,7 @@ fn wanted(group: &str) -> bool {
 }
 
 fn main() {
-    let rig = Rig::start(STEPS * STEP_DAYS + 10, "workout", &[]);
+    let rig = Rig::start(SIM_DAYS, "workout", &[]);
     let cdp = Inspector::connect(rig.w.inspector_port);
     let mut b = Bench {
         rig,

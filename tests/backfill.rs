@@ -295,7 +295,7 @@ fn a_failing_collection_is_reported_and_the_others_complete() {
         .find(|r| r["collection"] == "heartrate")
         .unwrap();
     assert_eq!(hr["success"], true);
-    assert_eq!(hr["windows"], 3);
+    assert_eq!(hr["windows"], heart_rate_windows(60).len());
     assert!(hr["rows_written"].as_u64().unwrap() > 0);
     assert_eq!(
         out["rowsWritten"].as_u64().unwrap(),
@@ -325,38 +325,52 @@ fn a_failing_collection_is_reported_and_the_others_complete() {
 #[test]
 fn a_retried_step_resumes_at_the_window_that_failed() {
     let n = ready(&["heartrate"]);
-    // 60 days → windows from 2025-11-17, 2025-12-16 and 2026-01-14; the
-    // second fails all four requests of the first attempt.
-    let second = format!("{API}/v2/usercollection/heartrate?start_datetime=2025-12-16");
+    // The second window fails all four requests of the first attempt.
+    let windows = heart_rate_windows(60);
+    let window_url = |i: usize| {
+        format!(
+            "{API}/v2/usercollection/heartrate?start_datetime={}",
+            windows[i].0
+        )
+    };
     for _ in 0..4 {
-        n.http.queue(&second, 500, "{}");
+        n.http.queue(&window_url(1), 500, "{}");
     }
     let steps = MemSteps::default();
     let out = backfill_run(&n, &steps, &params("bf-2", 60));
     assert_eq!(out["successful"], 1, "{out}");
+    let attempts = steps.attempts();
+    let retried = attempts.windows(2).filter(|w| w[0] == w[1]).count();
+    assert_eq!(retried, 1, "one step retried: {attempts:?}");
+    assert_eq!(attempts[0], "discover");
     assert_eq!(
-        steps.attempts(),
-        vec![
-            "discover",
-            "sync:heartrate",
-            "sync:heartrate",
-            "invalidate-cache"
-        ]
+        attempts.last().map(String::as_str),
+        Some("invalidate-cache")
     );
     assert_eq!(
-        requests_to(
-            &n,
-            &format!("{API}/v2/usercollection/heartrate?start_datetime=2025-11-17")
-        ),
+        requests_to(&n, &window_url(0)),
         1,
         "the first window is not fetched again"
     );
-    assert_eq!(requests_to(&n, &second), 5);
+    assert_eq!(requests_to(&n, &window_url(1)), 5);
     let p = run(load_progress(&n.platform, "bf-2")).unwrap();
     let hr = &p.collections["heartrate"];
-    assert_eq!((hr.windows_done, hr.windows_total, hr.attempts), (3, 3, 2));
+    assert_eq!(
+        (hr.windows_done, hr.windows_total),
+        (windows.len() as u32, windows.len() as u32)
+    );
     assert_eq!(hr.state, "done");
-    assert_eq!(out["totalRequests"], 7);
+    assert_eq!(out["totalRequests"], windows.len() + 4);
+}
+
+/// Heart rate's request windows over the `days` before 2026-01-15.
+fn heart_rate_windows(days: u32) -> Vec<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let p = params("w", days);
+    oura_edge::services::oura::windows(
+        oura_edge::services::collections::find("heartrate").unwrap(),
+        p.start.parse().unwrap(),
+        p.end.parse().unwrap(),
+    )
 }
 
 #[test]
@@ -397,9 +411,16 @@ fn resources_filter_limits_the_run() {
     let steps = MemSteps::default();
     let out = backfill_run(&n, &steps, &p);
     assert_eq!(out["resources"], 1);
+    // 10 days of heart rate: a 6-day window of 1,728 samples fills a step
+    // (`DOCUMENTS_PER_STEP`), the rest is the next.
     assert_eq!(
         steps.attempts(),
-        vec!["discover", "sync:heartrate", "invalidate-cache"]
+        vec![
+            "discover",
+            "sync:heartrate",
+            "sync:heartrate:1",
+            "invalidate-cache"
+        ]
     );
     assert_eq!(
         requests_to(&n, &format!("{API}/v2/usercollection/daily_readiness")),

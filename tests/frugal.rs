@@ -183,6 +183,7 @@ static BUNDLE: Collection = Collection {
     table: &RAW,
     rows: bundle_rows,
     bulk: None,
+    window_days: None,
     read: ReadSource::Documents,
 };
 

@@ -256,13 +256,22 @@ fn windows_fit_each_query_mode() {
             .collect()
     };
     let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
-    // 60 days of heart rate: 29 + 29 + 2.
+    // 60 days of ring battery (DateTimes): 29 + 29 + 2.
     assert_eq!(
-        spans("heartrate", "2026-01-01", "2026-03-01"),
+        spans("ring_battery_level", "2026-01-01", "2026-03-01"),
         [
             pair("2026-01-01", "2026-01-29"),
             pair("2026-01-30", "2026-02-27"),
             pair("2026-02-28", "2026-03-01"),
+        ]
+    );
+    // Heart rate asks for fewer (`window_days`): 14 days are 6 + 6 + 2.
+    assert_eq!(
+        spans("heartrate", "2026-01-01", "2026-01-14"),
+        [
+            pair("2026-01-01", "2026-01-06"),
+            pair("2026-01-07", "2026-01-12"),
+            pair("2026-01-13", "2026-01-14"),
         ]
     );
     // 200 days of a daily collection: 90 + 90 + 20.

@@ -2,7 +2,8 @@
 //! every collection (or the listed ones), one durable step per collection.
 //!
 //! Steps: `discover` → `sync:<collection>` (then `sync:<collection>:<n>`
-//! while windows remain, at most `WINDOWS_PER_STEP` a step) for each →
+//! while windows remain, at most `WINDOWS_PER_STEP` or about
+//! `DOCUMENTS_PER_STEP` a step) for each →
 //! `invalidate-cache`. When the day's D1 write budget is reached, the run
 //! sleeps (`quota:<collection>:<n>`) until the next UTC day and continues.
 //! A step syncs its windows oldest first and records progress
@@ -318,13 +319,18 @@ const PROGRESS_EVERY_MS: f64 = 2_000.0;
 /// Windows one step syncs at most: a step is one invocation, and each
 /// window costs a D1 call (its write batch).
 pub const WINDOWS_PER_STEP: u32 = 8;
+/// A step starts no further window once it has synced this many documents:
+/// CPU grows with them (heart rate in bulk: ~4 µs each, so one 6-day
+/// window is a step), and the Free plan allows a step 10 ms.
+pub const DOCUMENTS_PER_STEP: u64 = 1_500;
 /// D1 calls kept in hand before a window: its write batch, a token refresh,
 /// and persisting the usage meter.
 const QUERIES_PER_WINDOW: u64 = 3;
 
 /// One `sync:` step: the collection's next windows, oldest first, until it
-/// is finished, the step has done `WINDOWS_PER_STEP`, the invocation's D1
-/// calls run low, or the day's write budget would be exceeded.
+/// is finished, the step has done `WINDOWS_PER_STEP` or
+/// `DOCUMENTS_PER_STEP`, the invocation's D1 calls run low, or the day's
+/// write budget would be exceeded.
 pub async fn sync_step(
     platform: &Platform,
     config: &Config,
@@ -349,8 +355,10 @@ pub async fn sync_step(
     let mut outcome = Ok(());
     let mut written_here = 0u64;
     let mut resume_at_ms = None;
+    let mut documents_here = 0u64;
     for (done_here, (from, to)) in all.iter().skip(p.windows_done as usize).enumerate() {
         if done_here >= WINDOWS_PER_STEP as usize
+            || documents_here >= DOCUMENTS_PER_STEP
             || crate::services::usage::queries_left(platform, config)
                 .is_some_and(|left| left < QUERIES_PER_WINDOW)
         {
@@ -365,6 +373,7 @@ pub async fn sync_step(
         }
         let r = sync_collection(&client, platform, c, *from, *to).await;
         p.documents += r.documents;
+        documents_here += r.documents;
         p.rows_written += r.rows_written;
         written_here += r.rows_written;
         p.max_window_rows = p.max_window_rows.max(r.rows_written);

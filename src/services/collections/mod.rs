@@ -88,6 +88,9 @@ pub struct Collection {
     /// only a typed table: a synced window's pages are then written as
     /// they came (`writer::bulk`), without a document tree in Rust.
     pub bulk: Option<&'static BulkRows>,
+    /// Days per request window, when fewer than the API allows: what one
+    /// backfill step can write within the Free plan's 10 ms of CPU.
+    pub window_days: Option<u64>,
     pub read: ReadSource,
 }
 
@@ -113,6 +116,7 @@ impl Collection {
             table,
             rows,
             bulk: None,
+            window_days: None,
             read: ReadSource::Documents,
         }
     }

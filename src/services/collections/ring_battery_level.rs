@@ -36,6 +36,7 @@ pub static COLLECTION: Collection = Collection {
     table: &TABLE,
     rows,
     bulk: None,
+    window_days: None,
     read: ReadSource::Table {
         table: "ring_battery_levels",
         time_column: "timestamp",

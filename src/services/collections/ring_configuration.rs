@@ -48,6 +48,7 @@ pub static COLLECTION: Collection = Collection {
     table: &TABLE,
     rows,
     bulk: None,
+    window_days: None,
     read: ReadSource::Documents,
 };
 

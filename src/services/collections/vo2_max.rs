@@ -34,6 +34,7 @@ pub static COLLECTION: Collection = Collection {
     table: &TABLE,
     rows,
     bulk: None,
+    window_days: None,
     read: ReadSource::Documents,
 };
 

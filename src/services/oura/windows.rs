@@ -13,15 +13,17 @@ pub const DATETIME_WINDOW_DAYS: u64 = 29;
 pub const DATE_WINDOW_DAYS: u64 = 90;
 
 /// Splits [start, end] (inclusive) into windows a collection accepts, oldest
-/// first: ≤ 29 days for DateTimes, ≤ 90 days for Dates, a single window for
+/// first: ≤ 29 days for DateTimes, ≤ 90 days for Dates (or the
+/// collection's `window_days`, when fewer), a single window for
 /// NextTokenOnly/Single (their requests ignore dates). An empty range
 /// (start > end) gives no windows, except for those two modes.
 pub fn windows(c: &Collection, start: NaiveDate, end: NaiveDate) -> Vec<(NaiveDate, NaiveDate)> {
-    let size = match c.query {
+    let allowed = match c.query {
         QueryMode::NextTokenOnly | QueryMode::Single => return vec![(start, end)],
         QueryMode::DateTimes => DATETIME_WINDOW_DAYS,
         QueryMode::Dates { .. } => DATE_WINDOW_DAYS,
     };
+    let size = c.window_days.map_or(allowed, |d| d.clamp(1, allowed));
     let mut out = Vec::new();
     let mut from = start;
     while from <= end {
