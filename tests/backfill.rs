@@ -411,7 +411,7 @@ fn resources_filter_limits_the_run() {
     let steps = MemSteps::default();
     let out = backfill_run(&n, &steps, &p);
     assert_eq!(out["resources"], 1);
-    // 10 days of heart rate: a 6-day window of 1,728 samples fills a step
+    // 10 days of heart rate: a 5-day window of 1,440 samples fills a step
     // (`DOCUMENTS_PER_STEP`), the rest is the next.
     assert_eq!(
         steps.attempts(),

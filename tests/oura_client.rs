@@ -265,13 +265,13 @@ fn windows_fit_each_query_mode() {
             pair("2026-02-28", "2026-03-01"),
         ]
     );
-    // Heart rate asks for fewer (`window_days`): 14 days are 6 + 6 + 2.
+    // Heart rate asks for fewer (`window_days`): 12 days are 5 + 5 + 2.
     assert_eq!(
-        spans("heartrate", "2026-01-01", "2026-01-14"),
+        spans("heartrate", "2026-01-01", "2026-01-12"),
         [
-            pair("2026-01-01", "2026-01-06"),
-            pair("2026-01-07", "2026-01-12"),
-            pair("2026-01-13", "2026-01-14"),
+            pair("2026-01-01", "2026-01-05"),
+            pair("2026-01-06", "2026-01-10"),
+            pair("2026-01-11", "2026-01-12"),
         ]
     );
     // 200 days of a daily collection: 90 + 90 + 20.

@@ -180,10 +180,43 @@ impl Profile {
     /// alone goes with the nearest sample in time that has an `oura_edge`
     /// frame (a Workflow step's future is on the stack while it is polled).
     pub fn cpu_ms_attributed(&self, keep: impl Fn(&[String]) -> bool) -> f64 {
+        let tick = self.tick_us();
+        let kept = self.attributed(keep);
+        let us: u64 = self
+            .samples
+            .iter()
+            .zip(kept)
+            .filter(|((_, id), k)| *k && self.active(*id))
+            .map(|((d, _), _)| (*d).min(tick))
+            .sum();
+        us as f64 / 1000.0
+    }
+
+    /// Self time by leaf function of the samples `cpu_ms_attributed` counts.
+    pub fn add_self_ms_attributed(
+        &self,
+        keep: impl Fn(&[String]) -> bool,
+        into: &mut HashMap<String, f64>,
+    ) {
+        let tick = self.tick_us();
+        for ((d, id), k) in self.samples.iter().zip(self.attributed(keep)) {
+            if k && self.active(*id) {
+                let leaf = self.stacks.get(id).and_then(|s| s.first());
+                let name = leaf.map_or("?", String::as_str);
+                *into.entry(name.to_string()).or_default() += (*d).min(tick) as f64 / 1000.0;
+            }
+        }
+    }
+
+    /// Per sample: whether the nearest sample with an `oura_edge` frame
+    /// passes `keep`.
+    fn attributed(&self, keep: impl Fn(&[String]) -> bool) -> Vec<bool> {
         let mut at = 0u64;
         let mut marks = Vec::new(); // (time, whether its stack is kept)
+        let mut times = Vec::new();
         for (d, id) in &self.samples {
             at += d;
+            times.push(at);
             let stack = self.stacks.get(id).map(Vec::as_slice).unwrap_or(&[]);
             if stack.iter().any(|n| n.contains("oura_edge::")) {
                 marks.push((at, keep(stack)));
@@ -204,16 +237,7 @@ impl Profile {
                 (None, None) => false,
             }
         };
-        let tick = self.tick_us();
-        let mut at = 0u64;
-        let mut us = 0u64;
-        for (d, id) in &self.samples {
-            at += d;
-            if self.active(*id) && nearest_kept(at) {
-                us += (*d).min(tick);
-            }
-        }
-        us as f64 / 1000.0
+        times.into_iter().map(nearest_kept).collect()
     }
 
     /// Adds each active sample's weight to its leaf function's self time.

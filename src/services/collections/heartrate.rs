@@ -40,9 +40,10 @@ pub static COLLECTION: Collection = Collection {
     table: &TABLE,
     rows,
     bulk: Some(&BULK),
-    // 6 days: ~1,700 samples, about 7 ms of a step's CPU in bulk (29 days
-    // took 30 ms); a 10-year backfill stays within a Workflow's 1,024 steps.
-    window_days: Some(6),
+    // 5 days: 1,440 samples, one backfill step of ~9 ms CPU in bulk (29
+    // days took 30 ms); a 10-year backfill stays within a Workflow's 1,024
+    // steps (4 days would not).
+    window_days: Some(5),
     read: ReadSource::Table {
         table: "heart_rate_samples",
         time_column: "timestamp",
