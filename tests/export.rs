@@ -18,6 +18,28 @@ fn text(res: &Res) -> String {
     String::from_utf8(res.body_bytes()).unwrap()
 }
 
+/// Every row of `table` as NDJSON, from the first page on.
+fn ndjson_request(db: &dyn Db, table: &str, max_rows: u32, max_bytes: u64) -> PageRequest {
+    let spec = *exportable_tables()
+        .iter()
+        .find(|s| s.table == table)
+        .unwrap();
+    let columns = try_block_on(export_page::columns(db, spec))
+        .unwrap()
+        .unwrap();
+    PageRequest {
+        spec,
+        format: Format::Ndjson,
+        columns,
+        start: String::new(),
+        end: "9999-12-31".into(),
+        after: None,
+        prefix: String::new(),
+        max_rows,
+        max_bytes,
+    }
+}
+
 fn page_text(page: &export_page::Page) -> String {
     page.text.as_ref().map(|t| t.to_rust()).unwrap_or_default()
 }
@@ -115,26 +137,9 @@ fn a_large_table_spans_linked_pages_each_row_once() {
 fn pages_follow_an_order_of_several_columns() {
     // Workouts page by (start_datetime, id), not by their key (id) alone.
     let t = TestApp::new().with_fixtures();
-    let spec = *exportable_tables()
-        .iter()
-        .find(|s| s.table == "activity_logs")
-        .unwrap();
-    assert_eq!(spec.paging.order.len(), 2);
     let db = t.native.db.as_ref();
-    let columns = try_block_on(export_page::columns(db, spec))
-        .unwrap()
-        .unwrap();
-    let mut request = PageRequest {
-        spec,
-        format: Format::Ndjson,
-        columns,
-        start: String::new(),
-        end: "9999-12-31".into(),
-        after: None,
-        prefix: String::new(),
-        max_rows: 3,
-        max_bytes: 1_000_000,
-    };
+    let mut request = ndjson_request(db, "activity_logs", 3, 1_000_000);
+    assert_eq!(request.spec.paging.order.len(), 2);
     let (mut ids, mut pages) = (Vec::new(), 0);
     loop {
         let page = try_block_on(export_page::read(db, &request))
@@ -169,25 +174,9 @@ fn pages_follow_an_order_of_several_columns() {
 #[test]
 fn a_page_ends_at_its_size_but_holds_at_least_one_row() {
     let t = TestApp::new().with_fixtures();
-    let spec = *exportable_tables()
-        .iter()
-        .find(|s| s.table == "daily_summaries")
-        .unwrap();
     let db = t.native.db.as_ref();
-    let columns = try_block_on(export_page::columns(db, spec))
-        .unwrap()
-        .unwrap();
-    let request = PageRequest {
-        spec,
-        format: Format::Ndjson,
-        columns: columns.clone(),
-        start: String::new(),
-        end: "9999-12-31".into(),
-        after: None,
-        prefix: String::new(),
-        max_rows: 1000,
-        max_bytes: 10,
-    };
+    let request = ndjson_request(db, "daily_summaries", 1000, 10);
+    let columns = request.columns.clone();
     let page = try_block_on(export_page::read(db, &request))
         .unwrap()
         .unwrap();
