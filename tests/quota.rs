@@ -57,13 +57,14 @@ fn page(data: &[Value]) -> String {
 }
 
 /// Heart rate every 30 minutes of every day in `[from, to]`.
+/// Heart rate every 5 minutes, as the ring records it.
 fn samples(from: NaiveDate, to: NaiveDate) -> Vec<Value> {
     from.iter_days()
         .take_while(|d| *d <= to)
         .flat_map(|d| {
-            (0..48).map(move |i| {
+            (0..288).map(move |i| {
                 json!({"bpm": 50 + i % 30, "source": "awake",
-                       "timestamp": format!("{d}T{:02}:{:02}:00+00:00", i / 2, (i % 2) * 30)})
+                       "timestamp": format!("{d}T{:02}:{:02}:00+00:00", i / 12, (i % 12) * 5)})
             })
         })
         .collect()
@@ -108,12 +109,12 @@ fn a_backfill_larger_than_the_budget_pauses_and_resumes_the_next_day() {
     let n = &app.native;
     connect(n, &["heartrate"]);
     let (start, end) = (
-        NaiveDate::from_ymd_opt(2025, 9, 18).unwrap(),
+        NaiveDate::from_ymd_opt(2025, 12, 22).unwrap(),
         NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
     );
     let hr = find("heartrate").unwrap();
     let all = windows(hr, start, end);
-    assert_eq!(all.len(), 5, "120 days in 29-day windows");
+    assert_eq!(all.len(), 5, "25 days in 5-day windows");
     let mut expected = 0;
     for (from, to) in &all {
         let data = samples(*from, *to);
@@ -127,7 +128,7 @@ fn a_backfill_larger_than_the_budget_pauses_and_resumes_the_next_day() {
     let id = "bf-quota".to_string();
     let params = Params {
         instance_id: id.clone(),
-        total_days: 120,
+        total_days: 25,
         offset_days: 0,
         start: start.to_string(),
         end: end.to_string(),
@@ -168,7 +169,8 @@ fn a_backfill_larger_than_the_budget_pauses_and_resumes_the_next_day() {
     // each day stayed within the budget.
     let sleeps = steps.sleeps();
     assert_eq!(sleeps.len(), 2, "{sleeps:?}");
-    assert_eq!(sleeps[0].0, "quota:heartrate:0");
+    // A window (1,440 samples) is a step: the third step pauses.
+    assert_eq!(sleeps[0].0, "quota:heartrate:2");
     let midnight = |day: u32| {
         NaiveDate::from_ymd_opt(2026, 1, day)
             .unwrap()
@@ -186,7 +188,7 @@ fn a_backfill_larger_than_the_budget_pauses_and_resumes_the_next_day() {
     for (day, u) in &days {
         assert!(u.d1_rows_written <= BUDGET, "{day}: {u:?}");
     }
-    // Two full windows (~2,800 rows each: a sample, its key, the day aggregate) a day; the last window is short.
+    // Two windows (~2,900 rows each: a sample, its key, the day aggregates) a day; then the last.
     for (day, u) in days.iter().take(2) {
         assert!(u.d1_rows_written > BUDGET * 8 / 10, "{day}: {u:?}");
     }
@@ -379,7 +381,10 @@ fn a_low_query_limit_splits_the_work_instead_of_exceeding_it() {
     let p = metered(&n.platform, &Meter::new(), 60_000.0);
     let out = run(backfill::run(&steps, &p, &cfg, &params));
     assert_eq!(out["failed"], 0, "{out}");
-    assert_eq!(out["results"][0]["windows"], 13);
+    let hr = find("heartrate").unwrap();
+    let all = windows(hr, end - chrono::Days::new(364), end);
+    assert!(all.len() > 13, "smaller than Oura's 29-day windows");
+    assert_eq!(out["results"][0]["windows"], all.len());
     let today = run(usage::today(&p)).unwrap();
     assert!(today.d1_max_queries_per_invocation <= 12, "{today:?}");
 }
