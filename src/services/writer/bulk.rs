@@ -45,8 +45,8 @@ pub struct BulkWritten {
 const DOCUMENTS: &str = "(SELECT d.value AS value FROM bulk_pages AS b, json_each(b.body) AS p, \
      json_each(p.value, '$.data') AS d WHERE b.id = ?1)";
 
-/// Bytes of pages bound to one statement: D1 refuses a value over
-/// 2,000,000 bytes; a 29-day heart-rate window is about 600 KB.
+/// Bytes of pages staged as one row: D1 refuses a value or row over
+/// 2,000,000 bytes; a 5-day heart-rate window is about 110 KB.
 const MAX_GROUP_BYTES: usize = 1_000_000;
 
 /// The pages as JSON arrays of pages, each under `MAX_GROUP_BYTES` where
