@@ -152,8 +152,9 @@ async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<w
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let state = state(&env);
-    let outcome = crate::services::cron::run(&state.platform, &state.config, &event.cron()).await;
-    tracing::info!(cron = %event.cron(), "cron finished: {}", outcome.summary());
+    crate::services::cron::run(&state.platform, &state.config, &event.cron())
+        .await
+        .log();
     finish(state).await;
 }
 

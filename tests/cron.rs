@@ -3,16 +3,19 @@
 
 use oura_edge::services::config::Config;
 use oura_edge::services::cron::{
-    self, window_start, CronOutcome, LastSuccess, LAST_SUCCESS_KEY, LOCK_KEY,
+    self, window_start, CronOutcome, LastSuccess, Link, LAST_SUCCESS_KEY, LOCK_KEY,
 };
 use oura_edge::services::oura::{tokens, TokenSet, COLLECTIONS_KV_KEY};
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::platform::{Kv, Statement};
 use oura_edge::services::sql_cache;
+use oura_edge::services::webhooks::consumer::{handle_batch, Incoming, Verdict};
 use oura_edge::services::{try_block_on, try_block_on_both};
 use serde_json::{json, Value};
 use std::future::Future;
 use std::path::Path;
+
+mod support;
 
 /// 2026-01-15T12:00:00Z.
 const NOW_MS: f64 = 1_768_478_400_000.0;
@@ -68,8 +71,9 @@ fn ready(collections: &[&str]) -> NativePlatform {
     n
 }
 
+/// The whole run: the scheduled invocation and every link it queued.
 fn cron_run(n: &NativePlatform) -> CronOutcome {
-    run(cron::run(&n.platform, &config(), TRIGGER))
+    support::cron_to_end(n, &config(), || n.platform.clone()).0
 }
 
 fn report(o: CronOutcome) -> (LastSuccess, bool) {
@@ -279,4 +283,116 @@ fn two_overlapping_runs_do_not_both_sync() {
     assert_eq!(data_urls(&n).len(), 1);
     // Released afterwards: the next run syncs.
     report(cron_run(&n));
+}
+
+/// A run of more collections than one invocation's share: the scheduled
+/// invocation syncs `UNITS_FIRST_LINK`, then queues the rest as a link;
+/// each link syncs at most `UNITS_PER_LINK` units (heart rate is two) and
+/// queues the next. The lock is held and `sync:last_success` unwritten
+/// until the last link, which reports every collection once.
+#[test]
+fn a_run_is_a_chain_of_links_each_within_its_share() {
+    let names = [
+        "daily_readiness",
+        "daily_sleep",
+        "daily_activity",
+        "heartrate",
+        "sleep",
+        "workout",
+    ];
+    let n = ready(&names);
+    let cfg = config();
+    let first = run(cron::run(&n.platform, &cfg, TRIGGER));
+    let CronOutcome::Continued { pending, .. } = &first else {
+        panic!("expected a continued run, got {first:?}");
+    };
+    assert_eq!(pending.len(), names.len() - cron::UNITS_FIRST_LINK as usize);
+    assert_eq!(data_urls(&n).len(), cron::UNITS_FIRST_LINK as usize);
+    assert!(run(n.kv.get(LOCK_KEY)).unwrap().is_some(), "held");
+    assert_eq!(run(n.kv.get(LAST_SUCCESS_KEY)).unwrap(), None);
+
+    // The links go through the webhook queue's consumer.
+    let mut seen = 0;
+    let mut invocations = 1;
+    while run(n.kv.get(LAST_SUCCESS_KEY)).unwrap().is_none() {
+        let sent = n.queue.sent();
+        let links: Vec<_> = sent[seen..].to_vec();
+        assert_eq!(links.len(), 1, "one next link: {links:?}");
+        seen = sent.len();
+        let before = data_urls(&n).len();
+        let verdicts = run(handle_batch(
+            &n.platform,
+            &cfg,
+            &[Incoming {
+                body: links[0].clone(),
+                attempts: 1,
+            }],
+        ));
+        assert_eq!(verdicts, vec![Verdict::Ack]);
+        invocations += 1;
+        let synced: Vec<String> = data_urls(&n)[before..].to_vec();
+        let units: u32 = synced
+            .iter()
+            .map(|u| if u.contains("/heartrate") { 2 } else { 1 })
+            .sum();
+        assert!(
+            synced.len() == 1 || units <= cron::UNITS_PER_LINK,
+            "one link synced {synced:?}"
+        );
+        assert!(invocations <= names.len() + 1, "the chain does not end");
+    }
+    assert_eq!(
+        run(n.kv.get(LOCK_KEY)).unwrap(),
+        None,
+        "released at the end"
+    );
+    let stored = stored_last_success(&n);
+    assert_eq!(stored.collections.len(), names.len());
+    assert!(stored.failures.is_empty() && stored.deferred.is_empty());
+    assert_eq!(data_urls(&n).len(), names.len(), "each synced once");
+    assert_eq!(n.queue.sent().len(), invocations - 1);
+}
+
+/// Queues deliver at least once: a link delivered again after its run
+/// ended syncs nothing and leaves the record alone.
+#[test]
+fn a_link_delivered_again_after_its_run_ended_is_dropped() {
+    let n = ready(&["daily_readiness", "daily_sleep"]);
+    let outcome = cron_run(&n);
+    report(outcome);
+    let stored = stored_last_success(&n);
+    let link = n
+        .queue
+        .sent()
+        .iter()
+        .find_map(Link::from_message)
+        .expect("the run had a second link");
+    let urls = data_urls(&n).len();
+    let again = run(cron::resume(&n.platform, &config(), link));
+    assert!(matches!(again, CronOutcome::Skipped { .. }), "{again:?}");
+    assert_eq!(data_urls(&n).len(), urls);
+    assert_eq!(stored_last_success(&n), stored);
+}
+
+/// When the next link cannot be queued, the run ends at once: what it
+/// reached is recorded, the rest is deferred with its marks, the lock freed.
+#[test]
+fn a_link_that_cannot_be_queued_defers_the_rest_to_the_next_run() {
+    let n = ready(&["daily_readiness", "daily_sleep", "sleep"]);
+    n.queue.set_failing(true);
+    let (r, _) = report(cron_run(&n));
+    assert_eq!(r.ran(), cron::UNITS_FIRST_LINK as usize);
+    assert_eq!(r.deferred.len(), 3 - cron::UNITS_FIRST_LINK as usize);
+    for name in &r.deferred {
+        assert!(r.collections[name].deferred);
+        assert_eq!(r.collections[name].last_success_ms, None);
+    }
+    assert_eq!(run(n.kv.get(LOCK_KEY)).unwrap(), None);
+    // The next run starts with them.
+    n.queue.set_failing(false);
+    n.clock.advance(2.0 * 3_600_000.0);
+    let before = data_urls(&n).len();
+    report(cron_run(&n));
+    let next = &data_urls(&n)[before..];
+    assert!(next[0].contains(&r.deferred[0]), "{next:?}");
 }

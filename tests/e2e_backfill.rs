@@ -286,7 +286,9 @@ fn cron_syncs_recent_changes_and_overlapping_runs_do_not_both_sync(e: &Env) {
     assert_eq!(scheduled(e), 200);
     // The log reaches its file, and the local D1 its reader, a moment after
     // the handler answers: poll both.
-    until(e, "the cron run logged", Duration::from_secs(30), || {
+    // A run is a chain of links through the queue, each after the
+    // consumer's 1 s batch wait.
+    until(e, "the cron run logged", Duration::from_secs(120), || {
         e.w.log().contains("cron: recorded sync:last_success") && cron_runs(e) == 1
     });
     until(

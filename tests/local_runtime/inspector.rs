@@ -240,6 +240,28 @@ impl Profile {
         times.into_iter().map(nearest_kept).collect()
     }
 
+    /// CPU ms of each stretch of activity set apart from the next by more
+    /// than `gap` without an active sample: separate invocations, such as
+    /// a cron run's links, each after the queue consumer's batch wait.
+    pub fn bursts_ms(&self, gap: std::time::Duration) -> Vec<f64> {
+        let tick = self.tick_us();
+        let gap_us = gap.as_micros() as u64;
+        let (mut at, mut last_active) = (0u64, None::<u64>);
+        let mut bursts: Vec<u64> = Vec::new();
+        for (d, id) in &self.samples {
+            at += d;
+            if !self.active(*id) {
+                continue;
+            }
+            match (last_active, bursts.last_mut()) {
+                (Some(t), Some(b)) if at - t <= gap_us => *b += (*d).min(tick),
+                _ => bursts.push((*d).min(tick)),
+            }
+            last_active = Some(at);
+        }
+        bursts.into_iter().map(|us| us as f64 / 1000.0).collect()
+    }
+
     /// Adds each active sample's weight to its leaf function's self time.
     pub fn add_self_ms(&self, into: &mut HashMap<String, f64>) {
         let tick = self.tick_us();

@@ -151,3 +151,34 @@ pub fn store_tokens(n: &NativePlatform, expires_at_ms: f64) {
     .unwrap()
     .unwrap();
 }
+
+/// A whole cron run: the scheduled invocation, then each link it queues,
+/// taken from the recording queue in order. `invocation` gives each call
+/// its platform (a fresh metered one, as on the Worker, or the same one).
+/// Returns the last outcome and how many invocations the run took.
+pub fn cron_to_end(
+    n: &NativePlatform,
+    config: &Config,
+    invocation: impl Fn() -> oura_edge::services::platform::Platform,
+) -> (oura_edge::services::cron::CronOutcome, usize) {
+    use oura_edge::services::cron::{self, CronOutcome, Link};
+    let mut seen = n.queue.sent().len();
+    let p = invocation();
+    let mut outcome = try_block_on(cron::run(&p, config, "0 */2 * * *")).expect("cron run");
+    try_block_on(usage::finish(&p)).expect("usage finish");
+    let mut calls = 1;
+    while let CronOutcome::Continued { .. } = outcome {
+        let sent = n.queue.sent();
+        let link = sent[seen..]
+            .iter()
+            .find_map(Link::from_message)
+            .expect("a continued run queued its next link");
+        seen = sent.len();
+        let p = invocation();
+        outcome = try_block_on(cron::resume(&p, config, link)).expect("cron link");
+        try_block_on(usage::finish(&p)).expect("usage finish");
+        calls += 1;
+        assert!(calls < 100, "a cron run that does not end");
+    }
+    (outcome, calls)
+}

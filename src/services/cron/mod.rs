@@ -11,19 +11,25 @@
 //!   sync (at least the last 3 days, at most 30), so an outage loses
 //!   nothing (fix #12) and a collection that failed is retried from where
 //!   it last succeeded.
+//! - A run is a chain of invocations (`chain`): the scheduled one syncs a
+//!   collection, and each next link, a message on the webhook queue, the
+//!   few its 10 ms of CPU hold (or fewer, when D1 calls run low). The lock
+//!   is held until the last link, which writes `sync:last_success`.
 //! - Collections run one after another: wasm is single-threaded and the
 //!   Oura rate limit is per user, so parallel fetches would gain little.
-//! - When the invocation runs low on D1 queries, the remaining collections
-//!   are deferred: reported as such (not as synced), their marks kept, and
-//!   the next run starts with them (`deferral`).
+//! - When the next link cannot be queued, the remaining collections are
+//!   deferred: reported as such (not as synced), their marks kept, and the
+//!   next run starts with them (`deferral`).
 
+mod chain;
 mod deferral;
 
+pub use chain::{Link, UNITS_FIRST_LINK, UNITS_PER_LINK};
+
 use crate::services::config::Config;
-use crate::services::oura::{discover, OuraClient};
+use crate::services::oura::discover;
 use crate::services::platform::{Platform, Statement};
 use crate::services::sql_cache;
-use crate::services::sync::sync_collection;
 use crate::services::time::iso_timestamp;
 use chrono::{DateTime, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -48,9 +54,9 @@ pub const MAX_WINDOW_DAYS: u64 = 30;
 /// D1 calls kept in hand before a collection: two windows' write batches,
 /// a token refresh, and persisting the usage meter.
 const QUERIES_PER_COLLECTION: u64 = 4;
-/// Why a collection was left for the next run: this invocation was running
-/// out of D1 calls (`D1_QUERIES_PER_INVOCATION`).
-pub const DEFERRED: &str = "deferred to the next run: D1 queries per invocation";
+/// Why a collection was left for the next run: the run's next link could
+/// not be queued.
+pub const DEFERRED: &str = "deferred to the next run: the next link could not be queued";
 
 thread_local! {
     /// Set while a run holds the lock in this isolate.
@@ -105,8 +111,8 @@ pub struct LastSuccess {
     pub collections: BTreeMap<String, CollectionStatus>,
     /// Collections that did not sync completely in this run.
     pub failures: Vec<String>,
-    /// Collections this run did not reach (D1 queries ran low), in the order
-    /// the next run takes them first.
+    /// Collections this run did not reach (its next link could not be
+    /// queued), in the order the next run takes them first.
     #[serde(default)]
     pub deferred: Vec<String>,
 }
@@ -130,6 +136,11 @@ pub struct Window {
 pub enum CronOutcome {
     /// Another run holds the lock: nothing was synced.
     Locked { states_purged: u64 },
+    /// This link synced its share; the next link, queued, has `pending`.
+    Continued {
+        states_purged: u64,
+        pending: Vec<String>,
+    },
     Ran {
         states_purged: u64,
         report: LastSuccess,
@@ -146,6 +157,10 @@ impl CronOutcome {
             CronOutcome::Locked { states_purged } => {
                 format!("locked: another run is syncing (purged {states_purged} OAuth states)")
             }
+            CronOutcome::Continued { pending, .. } => format!(
+                "continued: {} collections left for the next link",
+                pending.len()
+            ),
             CronOutcome::Ran { report, .. } => format!(
                 "ran: {} collections, {} rows written, failures {:?}, deferred {:?}, window {}..{}",
                 report.ran(),
@@ -160,7 +175,19 @@ impl CronOutcome {
     }
 }
 
-/// One cron run. Never fails: everything is reported and logged.
+impl CronOutcome {
+    /// "cron finished: …" when the run ended (ran, locked, skipped), else
+    /// "cron continued: …".
+    pub fn log(&self) {
+        match self {
+            CronOutcome::Continued { .. } => tracing::info!("cron continued: {}", self.summary()),
+            _ => tracing::info!("cron finished: {}", self.summary()),
+        }
+    }
+}
+
+/// The scheduled event: purges OAuth states, takes the lock and runs the
+/// chain's first link. Never fails: everything is reported and logged.
 pub async fn run(platform: &Platform, config: &Config, trigger: &str) -> CronOutcome {
     let started = platform.clock.now_ms();
     let states_purged = purge_oauth_states(platform, started).await;
@@ -184,10 +211,42 @@ pub async fn run(platform: &Platform, config: &Config, trigger: &str) -> CronOut
             };
         }
     }
-    let outcome = sync_and_record(platform, config, trigger, started).await;
-    release_lock(platform, &token).await;
+    let outcome = match first_link(platform, config, trigger, started, &token).await {
+        Ok(link) => step(platform, config, link, chain::UNITS_FIRST_LINK).await,
+        Err(reason) => {
+            release_lock(platform, &token).await;
+            Err(reason)
+        }
+    };
+    with_purged(outcome, states_purged)
+}
+
+/// A link of a run delivered by the queue: the next collections, then the
+/// next link or the end of the run.
+pub async fn resume(platform: &Platform, config: &Config, link: Link) -> CronOutcome {
+    let holder = platform.kv.get(LOCK_KEY).await.ok().flatten();
+    if holder.as_deref() != Some(link.cron_run.as_str()) {
+        return CronOutcome::Skipped {
+            states_purged: 0,
+            reason: format!(
+                "a link of run {} after the run ended (a repeated delivery); dropped",
+                link.cron_run
+            ),
+        };
+    }
+    with_purged(step(platform, config, link, chain::UNITS_PER_LINK).await, 0)
+}
+
+fn with_purged(outcome: Result<Stepped, String>, states_purged: u64) -> CronOutcome {
     match outcome {
-        Ok((report, cache_invalidated)) => CronOutcome::Ran {
+        Ok(Stepped::Continued { pending }) => CronOutcome::Continued {
+            states_purged,
+            pending,
+        },
+        Ok(Stepped::Ended {
+            report,
+            cache_invalidated,
+        }) => CronOutcome::Ran {
             states_purged,
             report,
             cache_invalidated,
@@ -197,6 +256,57 @@ pub async fn run(platform: &Platform, config: &Config, trigger: &str) -> CronOut
             reason,
         },
     }
+}
+
+enum Stepped {
+    Continued {
+        pending: Vec<String>,
+    },
+    Ended {
+        report: LastSuccess,
+        cache_invalidated: bool,
+    },
+}
+
+/// One link: its collections, then the next link sent, or the run ended
+/// (the lock released). A link that cannot be sent, or that moved nothing,
+/// ends the run with the rest deferred to the next one.
+async fn step(
+    platform: &Platform,
+    config: &Config,
+    link: Link,
+    allowance: u32,
+) -> Result<Stepped, String> {
+    let token = link.cron_run.clone();
+    let before = link.pending.len();
+    let mut link = match chain::advance(platform, config, link, allowance).await {
+        Ok(link) => link,
+        Err(reason) => {
+            release_lock(platform, &token).await;
+            return Err(reason);
+        }
+    };
+    if !link.pending.is_empty() && link.pending.len() < before {
+        match link.to_message() {
+            Ok(body) => match platform.queue.send(&body).await {
+                Ok(()) => {
+                    return Ok(Stepped::Continued {
+                        pending: link.pending,
+                    })
+                }
+                Err(e) => tracing::warn!(error = %e, "cron: could not queue the next link"),
+            },
+            Err(e) => tracing::warn!(error = %e, "cron: could not encode the next link"),
+        }
+    }
+    let today = link.today.clone();
+    chain::defer_pending(&mut link, &today);
+    let cache_invalidated = finish(platform, config, &mut link.report).await;
+    release_lock(platform, &token).await;
+    Ok(Stepped::Ended {
+        report: link.report,
+        cache_invalidated,
+    })
 }
 
 /// Deletes OAuth states older than their 15-minute lifetime.
@@ -266,81 +376,50 @@ pub fn window_start(today: NaiveDate, last_success_ms: Option<f64>) -> NaiveDate
     since.clamp(oldest, newest)
 }
 
-async fn sync_and_record(
+/// The run's first link: every discovered collection, the ones the last
+/// run deferred first, each with its mark from the last run.
+async fn first_link(
     platform: &Platform,
     config: &Config,
     trigger: &str,
     started: f64,
-) -> Result<(LastSuccess, bool), String> {
+    token: &str,
+) -> Result<Link, String> {
     let today = day_of(started).ok_or("clock out of range")?;
     let previous = last_success(platform).await.unwrap_or_default();
     let collections = deferral::order(
         discover(platform, config).await.collections,
         &previous.deferred,
     );
-    let client = OuraClient::new(platform, config);
-    let mut report = LastSuccess {
-        timestamp: iso_timestamp(started),
-        at_ms: started,
-        trigger: trigger.to_string(),
-        window: Window {
-            start: today.to_string(),
-            end: today.to_string(),
-        },
-        ..LastSuccess::default()
-    };
-    let mut earliest = today;
-    for c in collections {
-        let before = previous.collections.get(c.name);
-        let last_ok = before.and_then(|s| s.last_success_ms);
-        if crate::services::usage::queries_left(platform, config)
-            .is_some_and(|left| left < QUERIES_PER_COLLECTION)
-        {
-            // Its mark stays where it was, so the next run reaches back to
-            // it, and that run starts with it.
-            tracing::warn!(collection = c.name, "cron: {DEFERRED}");
-            report.deferred.push(c.name.to_string());
-            report.collections.insert(
-                c.name.to_string(),
-                CollectionStatus {
-                    start: window_start(today, last_ok).to_string(),
-                    last_success_ms: last_ok,
-                    deferred: true,
-                    ..CollectionStatus::default()
-                },
-            );
-            continue;
-        }
-        let start = window_start(today, last_ok);
-        earliest = earliest.min(start);
-        let r = sync_collection(&client, platform, c, start, today).await;
-        if let Some(e) = &r.error {
-            tracing::warn!(collection = c.name, error = %e, "cron: collection sync failed");
-            report.failures.push(c.name.to_string());
-        }
-        report.rows_written += r.rows_written;
-        report.collections.insert(
-            c.name.to_string(),
-            CollectionStatus {
-                start: start.to_string(),
-                windows: r.windows,
-                documents: r.documents,
-                rows_written: r.rows_written,
-                // A failed collection keeps its old mark, so the next run
-                // reaches back to it.
-                last_success_ms: if r.error.is_none() {
-                    Some(started)
-                } else {
-                    last_ok
-                },
-                error: r.error,
-                deferred: false,
+    let marks = collections
+        .iter()
+        .filter_map(|c| {
+            let mark = previous.collections.get(c.name)?.last_success_ms?;
+            Some((c.name.to_string(), mark))
+        })
+        .collect();
+    Ok(Link {
+        cron_run: token.to_string(),
+        today: today.to_string(),
+        pending: collections.iter().map(|c| c.name.to_string()).collect(),
+        marks,
+        report: LastSuccess {
+            timestamp: iso_timestamp(started),
+            at_ms: started,
+            trigger: trigger.to_string(),
+            window: Window {
+                start: today.to_string(),
+                end: today.to_string(),
             },
-        );
-    }
-    report.window.start = earliest.to_string();
-    report.requests = client.request_count();
+            ..LastSuccess::default()
+        },
+    })
+}
 
+/// The run's end: webhook subscriptions renewed, the SQL cache invalidated
+/// when rows changed, and `sync:last_success` written. Returns whether the
+/// cache was invalidated.
+async fn finish(platform: &Platform, config: &Config, report: &mut LastSuccess) -> bool {
     // hook: renew webhook subscriptions
     renew_webhook_subscriptions(platform, config).await;
 
@@ -353,7 +432,7 @@ async fn sync_and_record(
             }
         }
     };
-    report.duration_ms = platform.clock.now_ms() - started;
+    report.duration_ms = platform.clock.now_ms() - report.at_ms;
     // Recorded even when some collections failed: their own marks stay
     // where they were. Only a run where nothing succeeded leaves it alone.
     let any_success = report
@@ -383,7 +462,7 @@ async fn sync_and_record(
         requests = report.requests,
         "cron: sync finished"
     );
-    Ok((report, cache_invalidated))
+    cache_invalidated
 }
 
 /// Renews Oura webhook subscriptions that expire within a week, when

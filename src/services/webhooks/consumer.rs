@@ -213,6 +213,15 @@ pub async fn handle_batch(
             });
             continue;
         }
+        if let Some(link) = crate::services::cron::Link::from_message(&msg.body) {
+            // A cron run's next link rides this queue; its failures are
+            // reported in the run, so it is never retried.
+            crate::services::cron::resume(platform, config, link)
+                .await
+                .log();
+            verdicts.push(Verdict::Ack);
+            continue;
+        }
         let ev = Event::from_message(&msg.body);
         let result = match &ev {
             Ok(ev) => apply(platform, &client, ev).await,
