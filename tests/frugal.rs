@@ -184,6 +184,7 @@ static BUNDLE: Collection = Collection {
     rows: bundle_rows,
     bulk: None,
     window_days: None,
+    cron_units: 1,
     read: ReadSource::Documents,
 };
 

@@ -244,22 +244,31 @@ impl Profile {
     /// than `gap` without an active sample: separate invocations, such as
     /// a cron run's links, each after the queue consumer's batch wait.
     pub fn bursts_ms(&self, gap: std::time::Duration) -> Vec<f64> {
+        self.bursts(gap).iter().map(|b| b.values().sum()).collect()
+    }
+
+    /// Per burst (as `bursts_ms`), self ms by leaf function name.
+    pub fn bursts(&self, gap: std::time::Duration) -> Vec<HashMap<String, f64>> {
         let tick = self.tick_us();
         let gap_us = gap.as_micros() as u64;
         let (mut at, mut last_active) = (0u64, None::<u64>);
-        let mut bursts: Vec<u64> = Vec::new();
+        let mut bursts: Vec<HashMap<String, f64>> = Vec::new();
         for (d, id) in &self.samples {
             at += d;
             if !self.active(*id) {
                 continue;
             }
-            match (last_active, bursts.last_mut()) {
-                (Some(t), Some(b)) if at - t <= gap_us => *b += (*d).min(tick),
-                _ => bursts.push((*d).min(tick)),
+            if !last_active.is_some_and(|t| at - t <= gap_us) || bursts.is_empty() {
+                bursts.push(HashMap::new());
+            }
+            let leaf = self.stacks.get(id).and_then(|s| s.first());
+            let name = leaf.map_or("?", String::as_str).to_string();
+            if let Some(b) = bursts.last_mut() {
+                *b.entry(name).or_default() += (*d).min(tick) as f64 / 1000.0;
             }
             last_active = Some(at);
         }
-        bursts.into_iter().map(|us| us as f64 / 1000.0).collect()
+        bursts
     }
 
     /// Adds each active sample's weight to its leaf function's self time.

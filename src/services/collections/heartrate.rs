@@ -44,6 +44,7 @@ pub static COLLECTION: Collection = Collection {
     // days took 30 ms); a 10-year backfill stays within a Workflow's 1,024
     // steps (4 days would not).
     window_days: Some(5),
+    cron_units: 2,
     read: ReadSource::Table {
         table: "heart_rate_samples",
         time_column: "timestamp",

@@ -91,6 +91,10 @@ pub struct Collection {
     /// Days per request window, when fewer than the API allows: what one
     /// backfill step can write within the Free plan's 10 ms of CPU.
     pub window_days: Option<u64>,
+    /// Its share of a cron link's CPU (`cron::UNITS_PER_LINK`): 1 for a
+    /// few documents a day; 2 for many samples or series a day, which the
+    /// cron then syncs a day a link.
+    pub cron_units: u32,
     pub read: ReadSource,
 }
 
@@ -117,8 +121,14 @@ impl Collection {
             rows,
             bulk: None,
             window_days: None,
+            cron_units: 1,
             read: ReadSource::Documents,
         }
+    }
+
+    /// The same with a larger share of a cron link (see `cron_units`).
+    pub const fn with_cron_units(self, cron_units: u32) -> Collection {
+        Collection { cron_units, ..self }
     }
 }
 

@@ -39,6 +39,7 @@ pub static COLLECTION: Collection = Collection {
     rows,
     bulk: None,
     window_days: None,
+    cron_units: 1,
     read: ReadSource::Documents,
 };
 

@@ -37,6 +37,7 @@ pub static COLLECTION: Collection = Collection {
     rows,
     bulk: None,
     window_days: None,
+    cron_units: 1,
     read: ReadSource::Table {
         table: "ring_battery_levels",
         time_column: "timestamp",

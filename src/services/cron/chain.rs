@@ -1,10 +1,14 @@
-//! A cron run as a chain of invocations: each syncs the collections its
-//! CPU allowance holds (the Free plan gives 10 ms an invocation; a whole
-//! run of every collection took 36-59 ms), then hands the rest, with the
+//! A cron run as a chain of invocations: each syncs the tasks its CPU
+//! allowance holds (the Free plan gives 10 ms an invocation; a whole run
+//! of every collection took 36-59 ms), then hands the rest, with the
 //! report so far, to the next link through the webhook queue. The last
 //! link writes `sync:last_success` once, so KV writes stay one a run.
+//!
+//! A task is a collection's window, or one day of it for a collection of
+//! many samples or series a day (`cron_units` above 1): three days of sleep
+//! took 10-12 ms in one link.
 
-use super::{window_start, CollectionStatus, LastSuccess, QUERIES_PER_COLLECTION};
+use super::{CollectionStatus, LastSuccess, QUERIES_PER_COLLECTION};
 use crate::services::collections::{find, Collection};
 use crate::services::config::Config;
 use crate::services::oura::OuraClient;
@@ -15,13 +19,40 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// What one invocation may spend, in collection units (`units`): about
-/// 1.5 ms a collection of daily documents, twice that for heart rate's
-/// samples, beside each invocation's fixed cost (`make bench`, cpu).
-pub const UNITS_PER_LINK: u32 = 3;
+/// What one invocation may spend, in units of `cron_units` a task: two
+/// light collections, or one day of a heavy one, beside each invocation's
+/// fixed 4-5 ms (`make bench`, cpu: three units took up to 16 ms).
+pub const UNITS_PER_LINK: u32 = 2;
 /// The scheduled invocation also purges OAuth states, takes the lock and
 /// discovers the collections.
 pub const UNITS_FIRST_LINK: u32 = 1;
+
+/// One collection over some days: what a link takes whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub collection: String,
+    /// Inclusive days.
+    pub start: String,
+    pub end: String,
+}
+
+/// The tasks for `collection` from `start` to `today`: one, or one a day
+/// when it weighs more than a unit.
+pub fn tasks(collection: &Collection, start: NaiveDate, today: NaiveDate) -> Vec<Task> {
+    let task = |from: NaiveDate, to: NaiveDate| Task {
+        collection: collection.name.to_string(),
+        start: from.to_string(),
+        end: to.to_string(),
+    };
+    if collection.cron_units <= 1 {
+        return vec![task(start, today)];
+    }
+    start
+        .iter_days()
+        .take_while(|d| *d <= today)
+        .map(|d| task(d, d))
+        .collect()
+}
 
 /// The rest of a run, carried by a queue message (`cron_run` tells it from
 /// a webhook event).
@@ -30,11 +61,10 @@ pub struct Link {
     /// The run's lock token: a link whose run no longer holds the lock (a
     /// duplicate delivery after the run ended) is dropped.
     pub cron_run: String,
-    /// The run's last day (UTC), fixed when it started.
-    pub today: String,
-    /// Collections still to sync, in order.
-    pub pending: Vec<String>,
-    /// Their marks (epoch ms of their last complete sync) before this run.
+    /// Tasks still to do, in order.
+    pub pending: Vec<Task>,
+    /// Each collection's mark (epoch ms of its last complete sync) before
+    /// this run: what a failed or deferred collection keeps.
     #[serde(default)]
     pub marks: BTreeMap<String, f64>,
     pub report: LastSuccess,
@@ -58,40 +88,40 @@ impl Link {
         serde_json::from_str(text).ok()
     }
 
-    fn today(&self) -> Result<NaiveDate, String> {
-        NaiveDate::parse_from_str(&self.today, "%Y-%m-%d")
-            .map_err(|e| format!("bad day {}: {e}", self.today))
+    /// The collections still pending, each once, in order.
+    pub fn pending_collections(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for t in &self.pending {
+            if names.last() != Some(&t.collection) {
+                names.push(t.collection.clone());
+            }
+        }
+        names
     }
 }
 
-/// A collection's share of an invocation.
-fn units(c: &Collection) -> u32 {
-    if c.bulk.is_some() {
-        2
-    } else {
-        1
-    }
+fn day(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("bad day {s}: {e}"))
 }
 
-/// Syncs the link's collections until `allowance` units are spent (at
-/// least one collection, so a chain always moves) or D1 calls run low.
-/// Returns the link with what is left.
+/// Does the link's tasks until `allowance` units are spent (at least one
+/// task, so a chain always moves) or D1 calls run low. Returns the link
+/// with what is left.
 pub async fn advance(
     platform: &Platform,
     config: &Config,
     mut link: Link,
     allowance: u32,
 ) -> Result<Link, String> {
-    let today = link.today()?;
     let client = OuraClient::new(platform, config);
     let mut spent = 0;
-    while let Some(name) = link.pending.first().cloned() {
-        let Some(c) = find(&name) else {
-            tracing::warn!(collection = %name, "cron: unknown collection dropped");
+    while let Some(task) = link.pending.first().cloned() {
+        let Some(c) = find(&task.collection) else {
+            tracing::warn!(collection = %task.collection, "cron: unknown collection dropped");
             link.pending.remove(0);
             continue;
         };
-        let cost = units(c);
+        let cost = c.cron_units;
         let out_of_calls = crate::services::usage::queries_left(platform, config)
             .is_some_and(|left| left < QUERIES_PER_COLLECTION);
         if spent > 0 && (spent + cost > allowance || out_of_calls) {
@@ -99,34 +129,35 @@ pub async fn advance(
         }
         link.pending.remove(0);
         spent += cost;
+        let (start, end) = (day(&task.start)?, day(&task.end)?);
+        let r = sync_collection(&client, platform, c, start, end).await;
         let last_ok = link.marks.get(c.name).copied();
-        let start = window_start(today, last_ok);
-        let r = sync_collection(&client, platform, c, start, today).await;
         let report = &mut link.report;
         if let Some(e) = &r.error {
             tracing::warn!(collection = c.name, error = %e, "cron: collection sync failed");
-            report.failures.push(c.name.to_string());
+            if !report.failures.iter().any(|f| f == c.name) {
+                report.failures.push(c.name.to_string());
+            }
         }
-        report.window.start = report.window.start.clone().min(start.to_string());
+        report.window.start = report.window.start.clone().min(task.start.clone());
         report.rows_written += r.rows_written;
-        report.collections.insert(
-            c.name.to_string(),
-            CollectionStatus {
-                start: start.to_string(),
-                windows: r.windows,
-                documents: r.documents,
-                rows_written: r.rows_written,
-                // A failed collection keeps its old mark, so the next run
-                // reaches back to it.
-                last_success_ms: if r.error.is_none() {
-                    Some(report.at_ms)
-                } else {
-                    last_ok
-                },
-                error: r.error,
-                deferred: false,
-            },
-        );
+        let status = report
+            .collections
+            .entry(c.name.to_string())
+            .or_insert_with(|| CollectionStatus {
+                start: task.start.clone(),
+                last_success_ms: Some(report.at_ms),
+                ..CollectionStatus::default()
+            });
+        status.windows += r.windows;
+        status.documents += r.documents;
+        status.rows_written += r.rows_written;
+        if r.error.is_some() && status.error.is_none() {
+            // A failed collection keeps its old mark, so the next run
+            // reaches back to it.
+            status.error = r.error;
+            status.last_success_ms = last_ok;
+        }
     }
     link.report.requests += client.request_count();
     Ok(link)
@@ -134,22 +165,57 @@ pub async fn advance(
 
 /// Marks what the chain could not reach as deferred: their marks stay, and
 /// the next run starts with them.
-pub fn defer_pending(link: &mut Link, today: &str) {
-    for name in std::mem::take(&mut link.pending) {
-        tracing::warn!(collection = %name, "cron: {}", super::DEFERRED);
+pub fn defer_pending(link: &mut Link) {
+    for task in std::mem::take(&mut link.pending) {
+        let name = task.collection;
         let last_ok = link.marks.get(&name).copied();
-        let start = NaiveDate::parse_from_str(today, "%Y-%m-%d")
-            .map(|d| window_start(d, last_ok).to_string())
-            .unwrap_or_default();
-        link.report.deferred.push(name.clone());
-        link.report.collections.insert(
-            name,
-            CollectionStatus {
-                start,
-                last_success_ms: last_ok,
-                deferred: true,
+        let status = link
+            .report
+            .collections
+            .entry(name.clone())
+            .or_insert_with(|| CollectionStatus {
+                start: task.start.clone(),
                 ..CollectionStatus::default()
-            },
+            });
+        if status.deferred {
+            continue;
+        }
+        tracing::warn!(collection = %name, "cron: {}", super::DEFERRED);
+        status.deferred = true;
+        status.last_success_ms = last_ok;
+        link.report.deferred.push(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn a_light_collection_is_one_task_a_heavy_one_a_task_a_day() -> Result<(), String> {
+        let light = find("daily_sleep").ok_or("no daily_sleep")?;
+        let heavy = find("heartrate").ok_or("no heartrate")?;
+        let (start, today) = (d("2026-01-13"), d("2026-01-15"));
+        let spans = |c| {
+            tasks(c, start, today)
+                .into_iter()
+                .map(|t| (t.start, t.end))
+                .collect::<Vec<_>>()
+        };
+        let span = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(spans(light), [span("2026-01-13", "2026-01-15")]);
+        assert_eq!(
+            spans(heavy),
+            [
+                span("2026-01-13", "2026-01-13"),
+                span("2026-01-14", "2026-01-14"),
+                span("2026-01-15", "2026-01-15")
+            ]
         );
+        Ok(())
     }
 }

@@ -24,7 +24,7 @@
 mod chain;
 mod deferral;
 
-pub use chain::{Link, UNITS_FIRST_LINK, UNITS_PER_LINK};
+pub use chain::{Link, Task, UNITS_FIRST_LINK, UNITS_PER_LINK};
 
 use crate::services::config::Config;
 use crate::services::oura::discover;
@@ -291,7 +291,7 @@ async fn step(
             Ok(body) => match platform.queue.send(&body).await {
                 Ok(()) => {
                     return Ok(Stepped::Continued {
-                        pending: link.pending,
+                        pending: link.pending_collections(),
                     })
                 }
                 Err(e) => tracing::warn!(error = %e, "cron: could not queue the next link"),
@@ -299,8 +299,7 @@ async fn step(
             Err(e) => tracing::warn!(error = %e, "cron: could not encode the next link"),
         }
     }
-    let today = link.today.clone();
-    chain::defer_pending(&mut link, &today);
+    chain::defer_pending(&mut link);
     let cache_invalidated = finish(platform, config, &mut link.report).await;
     release_lock(platform, &token).await;
     Ok(Stepped::Ended {
@@ -391,17 +390,18 @@ async fn first_link(
         discover(platform, config).await.collections,
         &previous.deferred,
     );
+    let mark = |name: &str| previous.collections.get(name)?.last_success_ms;
     let marks = collections
         .iter()
-        .filter_map(|c| {
-            let mark = previous.collections.get(c.name)?.last_success_ms?;
-            Some((c.name.to_string(), mark))
-        })
+        .filter_map(|c| Some((c.name.to_string(), mark(c.name)?)))
+        .collect();
+    let pending = collections
+        .iter()
+        .flat_map(|c| chain::tasks(c, window_start(today, mark(c.name)), today))
         .collect();
     Ok(Link {
         cron_run: token.to_string(),
-        today: today.to_string(),
-        pending: collections.iter().map(|c| c.name.to_string()).collect(),
+        pending,
         marks,
         report: LastSuccess {
             timestamp: iso_timestamp(started),
