@@ -258,7 +258,7 @@ impl Profile {
             if !self.active(*id) {
                 continue;
             }
-            if !last_active.is_some_and(|t| at - t <= gap_us) || bursts.is_empty() {
+            if last_active.is_none_or(|t| at - t > gap_us) || bursts.is_empty() {
                 bursts.push(HashMap::new());
             }
             let leaf = self.stacks.get(id).and_then(|s| s.first());
