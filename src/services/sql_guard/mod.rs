@@ -16,9 +16,10 @@
 //!    - [`align`]: sqlparser's tokens must equal SQLite's, boundary for
 //!      boundary and kind for kind, so the AST is of the statement SQLite
 //!      will run (issue #13);
-//!    - [`parse`]: sqlparser, SQLite dialect, recursion limit 48 (the
-//!      crate's stack protection does not build for wasm32), fed the very
-//!      tokens that were compared;
+//!    - [`parse`]: sqlparser's query parser (`parse_query`, then nothing
+//!      but the end), SQLite dialect, recursion limit 48 (the crate's stack
+//!      protection does not build for wasm32), fed the very tokens that
+//!      were compared;
 //!    - [`visitor`]: a `Statement::Query` whose bodies are SELECT / VALUES /
 //!      set operations / parenthesised queries, no INTO, locks or nested
 //!      statements; every relation (FROM, JOIN, `IN table`, in every nested

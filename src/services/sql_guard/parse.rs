@@ -1,7 +1,9 @@
 //! sqlparser with SQLite's dialect, a recursion limit (the crate's stack
 //! protection is off on wasm32) and errors short enough for a panel. The
 //! parser reads the very tokens that [`align`](super::align) compared with
-//! SQLite's.
+//! SQLite's. Only a query is parsed, and nothing may follow it: the
+//! parser's other statements stay out of the Worker's bundle (112 KB of
+//! its gzip size; docs/decisions.md).
 
 use super::align::same_tokens;
 use super::errors::GuardError;
@@ -9,8 +11,9 @@ use super::lexer;
 use super::limits::PARSER_RECURSION_LIMIT;
 use sqlparser::ast::Statement;
 use sqlparser::dialect::SQLiteDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::Tokenizer;
+use sqlparser::tokenizer::{Token as SqlToken, TokenWithSpan, Tokenizer};
 
 const MAX_REASON_CHARS: usize = 160;
 
@@ -22,24 +25,65 @@ pub(crate) fn parse_one(sql: &str) -> Result<Statement, GuardError> {
         .map_err(|e| GuardError::unparsable(&shorten(&e.to_string())))?;
     let sqlite = lexer::tokenize(sql).map_err(|_| GuardError::unparsable("Unreadable text"))?;
     same_tokens(sql, &sqlite, &tokens)?;
-    let statements = Parser::new(&dialect)
-        .with_recursion_limit(PARSER_RECURSION_LIMIT)
-        .with_tokens_with_locations(tokens)
-        .parse_statements()
-        .map_err(|e| match e {
-            ParserError::RecursionLimitExceeded => GuardError::too_complex(
-                "The query nests expressions or subqueries too deeply".to_string(),
-            ),
-            ParserError::TokenizerError(m) | ParserError::ParserError(m) => {
-                GuardError::unparsable(&shorten(&m))
-            }
-        })?;
-    let mut it = statements.into_iter();
-    match (it.next(), it.next()) {
-        (Some(stmt), None) => Ok(stmt),
-        (None, _) => Err(GuardError::not_read_only("The query has no statement")),
-        (Some(_), Some(_)) => Err(GuardError::not_read_only("Only one statement is allowed")),
+    if starts_another_statement(&tokens) {
+        return Err(GuardError::not_read_only(
+            "Only SELECT, WITH … SELECT and VALUES queries are allowed",
+        ));
     }
+    let mut parser = Parser::new(&dialect)
+        .with_recursion_limit(PARSER_RECURSION_LIMIT)
+        .with_tokens_with_locations(tokens);
+    let query = parser.parse_query().map_err(|e| match e {
+        ParserError::RecursionLimitExceeded => GuardError::too_complex(
+            "The query nests expressions or subqueries too deeply".to_string(),
+        ),
+        ParserError::TokenizerError(m) | ParserError::ParserError(m) => {
+            GuardError::unparsable(&shorten(&m))
+        }
+    })?;
+    match parser.peek_token().token {
+        SqlToken::EOF => Ok(Statement::Query(query)),
+        SqlToken::SemiColon => Err(GuardError::not_read_only("Only one statement is allowed")),
+        other => Err(GuardError::unparsable(&shorten(&format!(
+            "Expected end of query, found: {other}"
+        )))),
+    }
+}
+
+/// Whether the text opens a statement other than a query (`precheck`
+/// refuses these first; this keeps `parse_one` whole on its own): they get
+/// the read-only refusal they got when every statement was parsed, and any
+/// other text the query parser's error.
+fn starts_another_statement(tokens: &[TokenWithSpan]) -> bool {
+    let first = tokens
+        .iter()
+        .find(|t| !matches!(t.token, SqlToken::Whitespace(_)));
+    let Some(SqlToken::Word(w)) = first.map(|t| &t.token) else {
+        return false;
+    };
+    matches!(
+        w.keyword,
+        Keyword::INSERT
+            | Keyword::REPLACE
+            | Keyword::UPDATE
+            | Keyword::DELETE
+            | Keyword::CREATE
+            | Keyword::DROP
+            | Keyword::ALTER
+            | Keyword::PRAGMA
+            | Keyword::ATTACH
+            | Keyword::DETACH
+            | Keyword::VACUUM
+            | Keyword::REINDEX
+            | Keyword::ANALYZE
+            | Keyword::EXPLAIN
+            | Keyword::BEGIN
+            | Keyword::COMMIT
+            | Keyword::END
+            | Keyword::ROLLBACK
+            | Keyword::SAVEPOINT
+            | Keyword::RELEASE
+    )
 }
 
 fn shorten(msg: &str) -> String {
@@ -52,12 +96,48 @@ fn shorten(msg: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::errors;
     use super::*;
 
     #[test]
     fn one_statement() {
         assert!(matches!(parse_one("SELECT 1"), Ok(Statement::Query(_))));
         assert!(matches!(parse_one("SELECT 1; SELECT 2"), Err(e) if e.hint.is_some()));
+    }
+
+    #[test]
+    fn only_queries_and_nothing_after_them() {
+        let refused = |sql: &str| parse_one(sql).err().map(|e| e.message);
+        // Text after a whole query is refused, not left for SQLite to run.
+        assert_eq!(
+            refused("SELECT 1 2").as_deref(),
+            Some("SQL could not be parsed")
+        );
+        assert_eq!(
+            refused("SELECT 1) DELETE FROM t").as_deref(),
+            Some("SQL could not be parsed")
+        );
+        for other in [
+            "DELETE FROM t",
+            "PRAGMA table_info(t)",
+            "EXPLAIN SELECT 1",
+            "ATTACH 'x' AS y",
+            "SELECT 1; DELETE FROM t",
+        ] {
+            assert_eq!(
+                refused(other).as_deref(),
+                Some(errors::READ_ONLY),
+                "{other}"
+            );
+        }
+        for query in [
+            "SELECT 1",
+            "(SELECT 1)",
+            "VALUES (1)",
+            "WITH a AS (SELECT 1) SELECT * FROM a",
+        ] {
+            assert!(parse_one(query).is_ok(), "{query}");
+        }
     }
 
     #[test]
