@@ -417,3 +417,22 @@ fn a_link_that_cannot_be_queued_defers_the_rest_to_the_next_run() {
     let next = &data_urls(&n)[before..];
     assert!(next[0].contains(&r.deferred[0]), "{next:?}");
 }
+
+/// Without the queue, a collection synced a day per link is still finished
+/// in the invocation that started it (past its share), so a run reports it
+/// whole and the next run moves on to the deferred ones.
+#[test]
+fn without_the_queue_a_started_collection_is_finished_before_deferring() {
+    let n = ready(&["heartrate", "daily_sleep"]);
+    n.queue.set_failing(true);
+    let (r, _) = report(cron_run(&n));
+    assert_eq!(r.deferred, vec!["heartrate".to_string()]);
+    // The next run starts with heart rate, a day at a time.
+    n.clock.advance(2.0 * 3_600_000.0);
+    let (r, _) = report(cron_run(&n));
+    let hr = &r.collections["heartrate"];
+    assert!(!hr.deferred, "{r:?}");
+    assert_eq!((hr.start.as_str(), hr.windows), ("2026-01-13", 3));
+    assert_eq!(hr.last_success_ms, Some(r.at_ms));
+    assert_eq!(r.deferred, vec!["daily_sleep".to_string()]);
+}

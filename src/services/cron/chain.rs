@@ -163,6 +163,30 @@ pub async fn advance(
     Ok(link)
 }
 
+/// When no next link can be queued: the days left of the collection this
+/// link started, past the allowance, so that what the run reports on is
+/// whole and a run without the queue still completes a collection.
+pub async fn finish_started(
+    platform: &Platform,
+    config: &Config,
+    link: Link,
+) -> Result<Link, String> {
+    let Some(first) = link.pending.first() else {
+        return Ok(link);
+    };
+    if !link.report.collections.contains_key(&first.collection) {
+        return Ok(link);
+    }
+    let units: u32 = link
+        .pending
+        .iter()
+        .take_while(|t| t.collection == first.collection)
+        .filter_map(|t| find(&t.collection))
+        .map(|c| c.cron_units)
+        .sum();
+    advance(platform, config, link, units).await
+}
+
 /// Marks what the chain could not reach as deferred: their marks stay, and
 /// the next run starts with them.
 pub fn defer_pending(link: &mut Link) {

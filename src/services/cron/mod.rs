@@ -299,6 +299,15 @@ async fn step(
             Err(e) => tracing::warn!(error = %e, "cron: could not encode the next link"),
         }
     }
+    if !link.pending.is_empty() {
+        link = match chain::finish_started(platform, config, link.clone()).await {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::warn!(error = %e, "cron: finishing the started collection failed");
+                link
+            }
+        };
+    }
     chain::defer_pending(&mut link);
     let cache_invalidated = finish(platform, config, &mut link.report).await;
     release_lock(platform, &token).await;
