@@ -1,7 +1,8 @@
-//! Heart rate's pages written in bulk (`writer::bulk`, SQL over the page
-//! text) store exactly what its documents written one by one store: the
-//! same rows, table counts, daily rollup and rejects, and a re-sync of the
-//! same pages writes no data (only its stage, which it empties).
+//! Heart rate's and ring battery's pages written in bulk (`writer::bulk`,
+//! SQL over the page text) store exactly what their documents written one
+//! by one store: the same rows, table counts, daily rollup and rejects, and
+//! a re-sync of the same pages writes no data (only its stage, which it
+//! empties).
 
 mod support;
 
@@ -37,6 +38,7 @@ fn documents() -> Vec<Value> {
         json!({ "timestamp": "2026-01-10T01:08:30+00:00", "bpm": 60, "source": 5 }),
         json!({ "bpm": 60, "source": "awake" }),
         json!(42),
+        json!("a string"),
         // The same key twice: the later values win on both paths.
         json!({ "timestamp": "2026-01-10T01:00:30+00:00", "bpm": 99, "source": "workout" }),
     ]);
@@ -107,7 +109,7 @@ fn pages_in_bulk_store_what_documents_store() {
 
     assert_eq!(b.documents, docs.len() as u64);
     assert_eq!(b.rejected, written.rejected.len() as u64);
-    assert_eq!(b.rejected, 4, "{:?}", written.rejected);
+    assert_eq!(b.rejected, 5, "{:?}", written.rejected);
     let (samples, stats, daily) = stored(&in_bulk);
     assert!(samples.len() > 3000, "{} samples", samples.len());
     assert_eq!((samples, stats, daily), stored(&one_by_one));
@@ -177,4 +179,67 @@ fn a_page_without_a_data_array_is_refused() {
     .unwrap()
     .unwrap_err();
     assert!(err.to_string().contains("no `data` array"), "{err}");
+}
+
+/// Ring battery samples, every odd shape its `rows` meets: the same rows,
+/// table counts, rejects and rows written in bulk as one by one.
+#[test]
+fn ring_battery_pages_in_bulk_store_what_documents_store() {
+    let c = find("ring_battery_level").unwrap();
+    let mut docs = fixture("ring_battery_level");
+    docs.extend([
+        json!({ "timestamp": "2026-01-10T01:00:30+00:00", "level": 80.5, "charging": true, "in_charger": false }),
+        json!({ "timestamp": "2026-01-10T01:01:30+00:00", "level": -0.5, "charging": null }),
+        json!({ "timestamp": "2026-01-10T01:02:30+00:00", "level": null, "in_charger": true }),
+        json!({ "timestamp": "2026-01-10T01:03:30+00:00" }),
+        // Rejected: a flag or level of the wrong type, no timestamp, not an object.
+        json!({ "timestamp": "2026-01-10T01:04:30+00:00", "level": 50, "charging": 1 }),
+        json!({ "timestamp": "2026-01-10T01:05:30+00:00", "level": "50" }),
+        json!({ "level": 50 }),
+        json!("x"),
+        // The same key twice: the later values win on both paths.
+        json!({ "timestamp": "2026-01-10T01:00:30+00:00", "level": 81, "charging": false }),
+    ]);
+    let one_by_one = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
+    let written = try_block_on(write_fetched(&one_by_one, c, &docs, NOW))
+        .unwrap()
+        .unwrap();
+    let in_bulk = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
+    let b = try_block_on(write_pages(
+        &in_bulk,
+        c.table,
+        c.bulk.expect("ring battery is written in bulk"),
+        &pages(&docs, 50),
+        window(&docs),
+        NOW,
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(b.rejected, 4, "{:?}", written.rejected);
+    assert_eq!(b.rejected, written.rejected.len() as u64);
+    assert_eq!(b.documents, docs.len() as u64);
+    assert_eq!(b.report.rows_written, written.report.rows_written);
+    let stored = |db: &SqliteDb| {
+        (
+            rows(db, "SELECT * FROM ring_battery_levels ORDER BY timestamp"),
+            rows(
+                db,
+                "SELECT record_count, min_day, max_day FROM table_stats WHERE resource = 'ring_battery_levels'",
+            ),
+        )
+    };
+    let (samples, stats) = stored(&in_bulk);
+    assert!(samples.len() > 5, "{samples:?}");
+    assert_eq!((samples, stats), stored(&one_by_one));
+    let at = |t: &str| {
+        rows(
+            &in_bulk,
+            &format!("SELECT level, charging, in_charger FROM ring_battery_levels WHERE timestamp = '{t}'"),
+        )[0]
+        .clone()
+    };
+    assert_eq!(at("2026-01-10T01:00:30+00:00")["level"], 81);
+    assert_eq!(at("2026-01-10T01:00:30+00:00")["charging"], 0);
+    assert_eq!(at("2026-01-10T01:01:30+00:00")["level"], 0);
+    assert_eq!(at("2026-01-10T01:02:30+00:00")["in_charger"], 1);
 }

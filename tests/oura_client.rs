@@ -256,13 +256,13 @@ fn windows_fit_each_query_mode() {
             .collect()
     };
     let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
-    // 60 days of ring battery (DateTimes): 29 + 29 + 2.
+    // 60 days of ring battery (DateTimes, `window_days` 20): 20 + 20 + 20.
     assert_eq!(
         spans("ring_battery_level", "2026-01-01", "2026-03-01"),
         [
-            pair("2026-01-01", "2026-01-29"),
-            pair("2026-01-30", "2026-02-27"),
-            pair("2026-02-28", "2026-03-01"),
+            pair("2026-01-01", "2026-01-20"),
+            pair("2026-01-21", "2026-02-09"),
+            pair("2026-02-10", "2026-03-01"),
         ]
     );
     // Heart rate asks for fewer (`window_days`): 12 days are 5 + 5 + 2.

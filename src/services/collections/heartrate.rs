@@ -52,18 +52,14 @@ pub static COLLECTION: Collection = Collection {
 };
 
 /// `rows` in SQL: `Doc`'s shape (a text timestamp, a number or null bpm, a
-/// text or null source), bpm rounded half up as `int` does (without
-/// `floor()`, which D1 may lack).
+/// text or null source), bpm rounded half up as `int` does.
 static BULK: BulkRows = BulkRows {
     fits: "json_type(value, '$.timestamp') = 'text' \
            AND COALESCE(json_type(value, '$.bpm'), 'null') IN ('integer', 'real', 'null') \
            AND COALESCE(json_type(value, '$.source'), 'null') IN ('text', 'null')",
     values: &[
         "json_extract(value, '$.timestamp')",
-        "CASE WHEN json_extract(value, '$.bpm') + 0.5 >= 0 \
-              OR json_extract(value, '$.bpm') + 0.5 = CAST(json_extract(value, '$.bpm') + 0.5 AS INTEGER) \
-         THEN CAST(json_extract(value, '$.bpm') + 0.5 AS INTEGER) \
-         ELSE CAST(json_extract(value, '$.bpm') + 0.5 AS INTEGER) - 1 END",
+        crate::bulk_half_up_int!("$.bpm"),
         "json_extract(value, '$.source')",
     ],
     day: "substr(json_extract(value, '$.timestamp'), 1, 10)",

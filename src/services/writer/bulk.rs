@@ -32,6 +32,30 @@ pub struct BulkRows {
     pub day: &'static str,
 }
 
+/// SQL for `convert::int` of the number at a JSON path of `value`: rounded
+/// half up, as `(x + 0.5).floor()` (without `floor()`, which D1 may lack).
+#[macro_export]
+macro_rules! bulk_half_up_int {
+    ($path:literal) => {
+        concat!(
+            "CASE WHEN json_extract(value, '",
+            $path,
+            "') + 0.5 >= 0 \
+             OR json_extract(value, '",
+            $path,
+            "') + 0.5 = CAST(json_extract(value, '",
+            $path,
+            "') + 0.5 AS INTEGER) \
+             THEN CAST(json_extract(value, '",
+            $path,
+            "') + 0.5 AS INTEGER) \
+             ELSE CAST(json_extract(value, '",
+            $path,
+            "') + 0.5 AS INTEGER) - 1 END"
+        )
+    };
+}
+
 /// What writing pages did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct BulkWritten {
@@ -41,8 +65,11 @@ pub struct BulkWritten {
 }
 
 /// Every document of the group `?1` (a JSON array of list pages staged in
-/// `bulk_pages`), as `value`.
-const DOCUMENTS: &str = "(SELECT d.value AS value FROM bulk_pages AS b, json_each(b.body) AS p, \
+/// `bulk_pages`), as `value`. What is not an object reads as `{}`, which
+/// fits no table: `json_each` gives a string element as bare text, which
+/// would make the JSON functions of `fits` fail the whole batch.
+const DOCUMENTS: &str = "(SELECT CASE WHEN d.type = 'object' THEN d.value ELSE '{}' END AS value \
+     FROM bulk_pages AS b, json_each(b.body) AS p, \
      json_each(p.value, '$.data') AS d WHERE b.id = ?1)";
 
 /// Bytes of pages staged as one row: D1 refuses a value or row over
