@@ -151,6 +151,15 @@ pub enum CronOutcome {
 }
 
 impl CronOutcome {
+    /// "cron finished: …" when the run ended (ran, locked, skipped), else
+    /// "cron continued: …".
+    pub fn log(&self) {
+        match self {
+            CronOutcome::Continued { .. } => tracing::info!("cron continued: {}", self.summary()),
+            _ => tracing::info!("cron finished: {}", self.summary()),
+        }
+    }
+
     /// One line for the log.
     pub fn summary(&self) -> String {
         match self {
@@ -171,17 +180,6 @@ impl CronOutcome {
                 report.window.end
             ),
             CronOutcome::Skipped { reason, .. } => format!("skipped: {reason}"),
-        }
-    }
-}
-
-impl CronOutcome {
-    /// "cron finished: …" when the run ended (ran, locked, skipped), else
-    /// "cron continued: …".
-    pub fn log(&self) {
-        match self {
-            CronOutcome::Continued { .. } => tracing::info!("cron continued: {}", self.summary()),
-            _ => tracing::info!("cron finished: {}", self.summary()),
         }
     }
 }
@@ -224,7 +222,15 @@ pub async fn run(platform: &Platform, config: &Config, trigger: &str) -> CronOut
 /// A link of a run delivered by the queue: the next collections, then the
 /// next link or the end of the run.
 pub async fn resume(platform: &Platform, config: &Config, link: Link) -> CronOutcome {
-    let holder = platform.kv.get(LOCK_KEY).await.ok().flatten();
+    let holder = match platform.kv.get(LOCK_KEY).await {
+        Ok(holder) => holder,
+        Err(e) => {
+            // Going on risks only a repeated link's work (the writer
+            // upserts changes only); stopping would lose the run's record.
+            tracing::warn!(error = %e, "cron: could not read the lock; the link goes on");
+            Some(link.cron_run.clone())
+        }
+    };
     if holder.as_deref() != Some(link.cron_run.as_str()) {
         return CronOutcome::Skipped {
             states_purged: 0,
