@@ -17,7 +17,8 @@ use sqlparser::tokenizer::{Token as SqlToken, TokenWithSpan, Tokenizer};
 
 const MAX_REASON_CHARS: usize = 160;
 
-/// Parses `sql` (already stripped of a trailing `;`) into exactly one statement.
+/// Parses `sql` (already stripped of a trailing `;`) as exactly one query,
+/// returned as `Statement::Query` for the checks that walk statements.
 pub(crate) fn parse_one(sql: &str) -> Result<Statement, GuardError> {
     let dialect = SQLiteDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
