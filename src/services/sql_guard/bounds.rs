@@ -16,28 +16,23 @@
 //! What stays (one scan of the largest table, a correlated subquery) is
 //! bounded by the row cap, the timeout and `/api/sql`'s daily read share.
 
-use super::errors::GuardError;
-use sqlparser::ast::{
-    visit_relations, BinaryOperator, Cte, Expr, GroupByExpr, Join, JoinConstraint, JoinOperator,
-    LimitClause, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr, Statement,
-    TableFactor, TableWithJoins, Value, Visit, Visitor,
+use super::ast::{
+    dotted, Constraint, Core, Cte, Expr, FromItem, JoinKind, Name, Query, Select, Source,
 };
-use std::ops::ControlFlow;
+use super::errors::GuardError;
+use super::walk::{self, Checked, Visitor};
 
 /// Most rows a recursive CTE may produce.
 pub const MAX_RECURSIVE_ROWS: u64 = 10_000;
 
-/// Checks every query level of `stmt`; `keys` lists `(table, column)` pairs
-/// whose column alone is unique in the table.
-pub(crate) fn check(stmt: &Statement, keys: &[(&str, &str)]) -> Result<(), GuardError> {
+/// Checks every query level of `query`; `keys` lists `(table, column)`
+/// pairs whose column alone is unique in the table.
+pub(crate) fn check(query: &Query, keys: &[(&str, &str)]) -> Result<(), GuardError> {
     let mut walk = Bounds {
         keys,
         scopes: Vec::new(),
     };
-    match stmt.visit(&mut walk) {
-        ControlFlow::Break(e) => Err(e),
-        ControlFlow::Continue(()) => Ok(()),
-    }
+    walk::query(&mut walk, query)
 }
 
 /// One relation of a FROM clause as the bound sees it.
@@ -56,37 +51,25 @@ struct Bounds<'k> {
     scopes: Vec<Vec<(String, Vec<String>)>>,
 }
 
-type Flow = ControlFlow<GuardError>;
-
-fn refuse(reason: String) -> Flow {
-    ControlFlow::Break(GuardError::too_complex(reason))
+fn refuse(reason: String) -> Checked {
+    Err(GuardError::too_complex(reason))
 }
 
-fn single_name(name: &ObjectName) -> Option<&str> {
-    match name.0.as_slice() {
-        [ObjectNamePart::Identifier(id)] => Some(id.value.as_str()),
+fn single_name(path: &[Name]) -> Option<&str> {
+    match path {
+        [only] => Some(only.value.as_str()),
         _ => None,
     }
 }
 
-fn table_name(name: &ObjectName) -> Option<&str> {
-    match name.0.last() {
-        Some(ObjectNamePart::Identifier(id)) => Some(id.value.as_str()),
-        _ => None,
-    }
+fn table_name(path: &[Name]) -> &str {
+    path.last().map_or("", |n| n.value.as_str())
 }
 
-fn literal_limit(q: &Query) -> Option<u64> {
-    let limit = match &q.limit_clause {
-        Some(LimitClause::LimitOffset { limit: Some(l), .. })
-        | Some(LimitClause::OffsetCommaLimit { limit: l, .. }) => l,
-        _ => return None,
-    };
-    match limit {
-        Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.parse().ok(),
-            _ => None,
-        },
+/// A plain non-negative integer literal.
+pub(crate) fn literal_count(e: &Expr) -> Option<u64> {
+    match e {
+        Expr::Number(n) => n.parse().ok(),
         _ => None,
     }
 }
@@ -94,13 +77,13 @@ fn literal_limit(q: &Query) -> Option<u64> {
 /// `(qualifier, column)` of a plain column reference, lower-cased.
 fn column_ref(e: &Expr) -> Option<(Option<String>, String)> {
     match e {
-        Expr::Identifier(c) => Some((None, c.value.to_ascii_lowercase())),
-        Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+        Expr::Column(parts) => match parts.as_slice() {
+            [c] => Some((None, c.value.to_ascii_lowercase())),
             [.., q, c] => Some((
                 Some(q.value.to_ascii_lowercase()),
                 c.value.to_ascii_lowercase(),
             )),
-            _ => None,
+            [] => None,
         },
         Expr::Nested(inner) => column_ref(inner),
         _ => None,
@@ -110,14 +93,7 @@ fn column_ref(e: &Expr) -> Option<(Option<String>, String)> {
 /// The `AND`-ed conditions of an ON clause.
 fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match e {
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => {
-            conjuncts(left, out);
-            conjuncts(right, out);
-        }
+        Expr::And(terms) => terms.iter().for_each(|t| conjuncts(t, out)),
         Expr::Nested(inner) => conjuncts(inner, out),
         other => out.push(other),
     }
@@ -125,28 +101,33 @@ fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 
 /// Output columns of `select` that are plain references to one of `cols`.
 fn projected(select: &Select, cols: &[String]) -> Vec<String> {
-    select
-        .projection
+    use super::ast::Column;
+    let mut out: Vec<String> = select
+        .columns
         .iter()
-        .filter_map(|item| match item {
-            SelectItem::UnnamedExpr(e) => {
-                column_ref(e).map(|(_, c)| c).filter(|c| cols.contains(c))
+        .filter_map(|column| match column {
+            Column::Expr { expr, alias } => {
+                let (_, c) = column_ref(expr).filter(|(_, c)| cols.contains(c))?;
+                Some(alias.as_ref().map_or(c, |a| a.value.to_ascii_lowercase()))
             }
-            SelectItem::ExprWithAlias { expr, alias } => column_ref(expr)
-                .filter(|(_, c)| cols.contains(c))
-                .map(|_| alias.value.to_ascii_lowercase()),
             _ => None,
         })
-        .chain(
-            select
-                .projection
-                .iter()
-                .any(|i| matches!(i, SelectItem::Wildcard(_)))
-                .then(|| cols.to_vec())
-                .into_iter()
-                .flatten(),
-        )
-        .collect()
+        .collect();
+    if select.columns.iter().any(|c| matches!(c, Column::All)) {
+        out.extend(cols.iter().cloned());
+    }
+    out
+}
+
+/// Every relation `q` (or one of its cores) reads, nested queries included.
+#[derive(Default)]
+struct Relations(Vec<Vec<Name>>);
+
+impl Visitor for Relations {
+    fn relation(&mut self, path: &[Name], _table_function: bool) -> Checked {
+        self.0.push(path.to_vec());
+        Ok(())
+    }
 }
 
 impl Bounds<'_> {
@@ -170,46 +151,40 @@ impl Bounds<'_> {
     /// Columns unique in the result of `q`: its single GROUP BY column, or
     /// key columns selected from one table without joins or grouping.
     fn unique_of(&self, q: &Query) -> Vec<String> {
-        let SetExpr::Select(select) = q.body.as_ref() else {
+        let [Core::Select(select)] = q.cores.as_slice() else {
             return Vec::new();
         };
-        match &select.group_by {
-            GroupByExpr::Expressions(exprs, _) if exprs.len() == 1 => {
-                let Some((_, col)) = exprs.first().and_then(column_ref) else {
-                    return Vec::new();
-                };
-                projected(select, &[col])
-            }
-            GroupByExpr::Expressions(exprs, _) if exprs.is_empty() => {
-                match select.from.as_slice() {
-                    [TableWithJoins {
-                        relation:
-                            TableFactor::Table {
-                                name, args: None, ..
-                            },
-                        joins,
-                    }] if joins.is_empty() && select.having.is_none() => {
-                        let is_cte =
-                            single_name(name).is_some_and(|n| self.cte_unique(n).is_some());
-                        match table_name(name) {
-                            Some(t) if !is_cte => projected(select, &self.table_keys(t)),
-                            _ => Vec::new(),
-                        }
+        match select.group_by.as_slice() {
+            [by] => match column_ref(by) {
+                Some((_, col)) => projected(select, &[col]),
+                None => Vec::new(),
+            },
+            [] => match select.from.as_slice() {
+                [FromItem {
+                    source:
+                        Source::Table {
+                            path, args: None, ..
+                        },
+                    ..
+                }] if select.having.is_none() => {
+                    let is_cte = single_name(path).is_some_and(|n| self.cte_unique(n).is_some());
+                    if is_cte {
+                        Vec::new()
+                    } else {
+                        projected(select, &self.table_keys(table_name(path)))
                     }
-                    _ => Vec::new(),
                 }
-            }
+                _ => Vec::new(),
+            },
             _ => Vec::new(),
         }
     }
 
-    fn rel(&self, factor: &TableFactor) -> Rel {
-        match factor {
-            TableFactor::Table {
-                name, alias, args, ..
-            } => {
-                let base = table_name(name).unwrap_or_default();
-                let unique = match single_name(name).and_then(|n| self.cte_unique(n)) {
+    fn rel(&self, source: &Source) -> Rel {
+        match source {
+            Source::Table { path, args, alias } => {
+                let base = table_name(path);
+                let unique = match single_name(path).and_then(|n| self.cte_unique(n)) {
                     Some(u) => u.clone(),
                     None if args.is_none() => self.table_keys(base),
                     None => Vec::new(),
@@ -217,23 +192,21 @@ impl Bounds<'_> {
                 Rel {
                     alias: alias
                         .as_ref()
-                        .map_or(base, |a| a.name.value.as_str())
+                        .map_or(base, |a| a.value.as_str())
                         .to_ascii_lowercase(),
                     unique,
                     lateral: args.is_some(),
                 }
             }
-            TableFactor::Derived {
-                subquery, alias, ..
-            } => Rel {
+            Source::Subquery { query, alias } => Rel {
                 alias: alias
                     .as_ref()
-                    .map(|a| a.name.value.to_ascii_lowercase())
+                    .map(|a| a.value.to_ascii_lowercase())
                     .unwrap_or_default(),
-                unique: self.unique_of(subquery),
+                unique: self.unique_of(query),
                 lateral: false,
             },
-            _ => Rel {
+            Source::Nested(_) => Rel {
                 alias: String::new(),
                 unique: Vec::new(),
                 lateral: false,
@@ -242,51 +215,38 @@ impl Bounds<'_> {
     }
 
     /// A recursive CTE: its own literal LIMIT, a step that reads only itself.
-    fn check_recursion(&self, cte: &Cte) -> Flow {
-        let name = cte.alias.name.value.as_str();
-        let is_self = |r: &ObjectName| single_name(r).is_some_and(|n| n.eq_ignore_ascii_case(name));
-        let refers_to_self = visit_relations(cte.query.as_ref(), |r| {
-            if is_self(r) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        })
-        .is_break();
-        if !refers_to_self {
-            return ControlFlow::Continue(());
+    fn check_recursion(&self, cte: &Cte) -> Checked {
+        let name = cte.name.value.as_str();
+        let is_self = |r: &[Name]| single_name(r).is_some_and(|n| n.eq_ignore_ascii_case(name));
+        let mut all = Relations::default();
+        walk::query(&mut all, &cte.query)?;
+        if !all.0.iter().any(|r| is_self(r)) {
+            return Ok(());
         }
         let hint = format!(
             "Recursive CTE {name} needs its own LIMIT of at most {MAX_RECURSIVE_ROWS}, e.g. \
              WITH RECURSIVE {name}(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM {name} LIMIT 1000)"
         );
-        if literal_limit(&cte.query).is_none_or(|n| n > MAX_RECURSIVE_ROWS) {
+        let limit = cte
+            .query
+            .limit
+            .as_ref()
+            .and_then(|l| literal_count(&l.count));
+        if limit.is_none_or(|n| n > MAX_RECURSIVE_ROWS) {
             return refuse(hint);
         }
-        let mut terms = vec![cte.query.body.as_ref()];
-        while let Some(term) = terms.pop() {
-            if let SetExpr::SetOperation { left, right, .. } = term {
-                terms.push(left);
-                terms.push(right);
-                continue;
-            }
-            let mut self_ref = false;
-            let mut other = None;
-            let _ = visit_relations(term, |r| {
-                if is_self(r) {
-                    self_ref = true;
-                } else {
-                    other = Some(r.to_string());
-                }
-                ControlFlow::<()>::Continue(())
-            });
-            if let (true, Some(t)) = (self_ref, other) {
+        for term in &cte.query.cores {
+            let mut read = Relations::default();
+            walk::core(&mut read, term)?;
+            let reads_self = read.0.iter().any(|r| is_self(r));
+            if let (true, Some(other)) = (reads_self, read.0.iter().find(|r| !is_self(r))) {
                 return refuse(format!(
-                    "The recursive step of {name} reads {t}: each step may read only {name} itself"
+                    "The recursive step of {name} reads {}: each step may read only {name} itself",
+                    dotted(other)
                 ));
             }
         }
-        ControlFlow::Continue(())
+        Ok(())
     }
 
     /// Does `on` match a column of `right` with a column of `left`, unique
@@ -295,12 +255,7 @@ impl Bounds<'_> {
         let mut conds = Vec::new();
         conjuncts(on, &mut conds);
         conds.into_iter().any(|c| {
-            let Expr::BinaryOp {
-                left: a,
-                op: BinaryOperator::Eq,
-                right: b,
-            } = c
-            else {
+            let Expr::Eq(a, b) = c else {
                 return false;
             };
             let (Some(a), Some(b)) = (column_ref(a), column_ref(b)) else {
@@ -317,103 +272,99 @@ impl Bounds<'_> {
         })
     }
 
-    fn check_join(&self, left: &[Rel], join: &Join) -> Flow {
-        let right = self.rel(&join.relation);
+    fn check_join(&self, left: &[Rel], item: &FromItem, right: &Rel) -> Checked {
         if right.lateral {
-            return ControlFlow::Continue(());
+            return Ok(());
         }
-        let constraint = match &join.join_operator {
-            JoinOperator::Join(c)
-            | JoinOperator::Inner(c)
-            | JoinOperator::Left(c)
-            | JoinOperator::LeftOuter(c)
-            | JoinOperator::Right(c)
-            | JoinOperator::RightOuter(c)
-            | JoinOperator::FullOuter(c) => c,
-            _ => &JoinConstraint::None,
-        };
-        let bounded = match constraint {
-            JoinConstraint::On(on) => Self::keyed(left, &right, on),
-            JoinConstraint::Using(cols) => cols.iter().any(|c| {
-                table_name(c).is_some_and(|c| {
-                    let c = c.to_ascii_lowercase();
-                    right.unique.contains(&c) || left.iter().any(|l| l.unique.contains(&c))
-                })
+        let bounded = match (&item.join, &item.constraint) {
+            (JoinKind::Explicit { natural: true, .. }, _) => false,
+            (_, Constraint::On(on)) => Self::keyed(left, right, on),
+            (_, Constraint::Using(cols)) => cols.iter().any(|c| {
+                let c = c.value.to_ascii_lowercase();
+                right.unique.contains(&c) || left.iter().any(|l| l.unique.contains(&c))
             }),
-            _ => false,
+            (_, Constraint::None) => false,
         };
         if bounded {
-            ControlFlow::Continue(())
+            Ok(())
         } else {
             refuse(format!(
                 "The join with {} is not on a key, so it could multiply rows: join ON a column \
                  that is unique on one side (e.g. ds.day = se.day with daily_summaries ds), or \
                  aggregate one side by that column first",
-                join.relation
+                source_name(&item.source)
             ))
         }
     }
 
-    fn check_from(&self, from: &[TableWithJoins]) -> Flow {
-        for (i, item) in from.iter().enumerate() {
-            let first = self.rel(&item.relation);
-            if i > 0 && !first.lateral {
-                return refuse(format!(
-                    "Comma joins multiply rows: write JOIN {} ON a key column instead",
-                    item.relation
-                ));
+    /// A comma starts a new left side (as SQLite's comma join has no
+    /// constraint); only a table function may follow one.
+    fn check_from(&self, from: &[FromItem]) -> Checked {
+        let mut left: Vec<Rel> = Vec::new();
+        for item in from {
+            let rel = self.rel(&item.source);
+            match item.join {
+                JoinKind::First => {}
+                JoinKind::Comma if rel.lateral => left.clear(),
+                JoinKind::Comma => {
+                    return refuse(format!(
+                        "Comma joins multiply rows: write JOIN {} ON a key column instead",
+                        source_name(&item.source)
+                    ))
+                }
+                JoinKind::Explicit { .. } => self.check_join(&left, item, &rel)?,
             }
-            if let TableFactor::NestedJoin {
-                table_with_joins, ..
-            } = &item.relation
-            {
-                self.check_from(std::slice::from_ref(table_with_joins))?;
+            if let Source::Nested(inner) = &item.source {
+                self.check_from(inner)?;
             }
-            let mut left = vec![first];
-            for join in &item.joins {
-                self.check_join(&left, join)?;
-                left.push(self.rel(&join.relation));
-            }
+            left.push(rel);
         }
-        ControlFlow::Continue(())
+        Ok(())
+    }
+}
+
+/// How a message names a FROM item.
+fn source_name(source: &Source) -> String {
+    match source {
+        Source::Table { path, .. } => dotted(path),
+        Source::Subquery { alias, .. } => alias
+            .as_ref()
+            .map_or("a subquery".to_string(), |a| a.value.clone()),
+        Source::Nested(_) => "a parenthesised join".to_string(),
     }
 }
 
 impl Visitor for Bounds<'_> {
-    type Break = GuardError;
-
-    fn pre_visit_query(&mut self, query: &Query) -> Flow {
-        let mut scope = Vec::new();
-        if let Some(with) = &query.with {
-            for cte in &with.cte_tables {
-                self.check_recursion(cte)?;
-                scope.push((cte.alias.name.value.clone(), Vec::new()));
-            }
-            self.scopes.push(scope);
-            // Unique columns once every sibling is in scope (they may refer
-            // to each other).
-            let unique: Vec<Vec<String>> = with
-                .cte_tables
-                .iter()
-                .map(|cte| self.unique_of(&cte.query))
-                .collect();
-            if let Some(scope) = self.scopes.last_mut() {
-                for (entry, u) in scope.iter_mut().zip(unique) {
-                    entry.1 = u;
-                }
-            }
-        } else {
-            self.scopes.push(scope);
+    fn enter_query(&mut self, query: &Query) -> Checked {
+        for cte in &query.ctes {
+            self.check_recursion(cte)?;
         }
-        ControlFlow::Continue(())
+        let scope = query
+            .ctes
+            .iter()
+            .map(|cte| (cte.name.value.clone(), Vec::new()))
+            .collect();
+        self.scopes.push(scope);
+        // Unique columns once every sibling is in scope (they may refer to
+        // each other).
+        let unique: Vec<Vec<String>> = query
+            .ctes
+            .iter()
+            .map(|cte| self.unique_of(&cte.query))
+            .collect();
+        if let Some(scope) = self.scopes.last_mut() {
+            for (entry, u) in scope.iter_mut().zip(unique) {
+                entry.1 = u;
+            }
+        }
+        Ok(())
     }
 
-    fn post_visit_query(&mut self, _query: &Query) -> Flow {
+    fn leave_query(&mut self, _query: &Query) {
         self.scopes.pop();
-        ControlFlow::Continue(())
     }
 
-    fn pre_visit_select(&mut self, select: &Select) -> Flow {
+    fn select(&mut self, select: &Select) -> Checked {
         self.check_from(&select.from)
     }
 }

@@ -1,7 +1,7 @@
-//! A small tokenizer that follows SQLite's own rules (tokenize.c), not
-//! sqlparser's. The guard uses it to see the text the way SQLite will, so a
-//! difference between the two tokenizers cannot hide a second statement, a
-//! forbidden name or an exotic parameter from the AST checks.
+//! A small tokenizer that follows SQLite's own rules (tokenize.c). The
+//! guard's prechecks and its parser both read these tokens, so the checked
+//! tree is of the text SQLite will read (issue #13: a second tokenizer that
+//! read `x'…\'` differently once hid a FROM clause from the checks).
 
 /// What a token is, as far as the guard cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +59,8 @@ impl Token<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LexError {
     Unterminated(&'static str),
-    /// A character outside quotes and comments that SQLite and sqlparser
-    /// might read differently (control, non-ASCII, NUL).
+    /// A character outside quotes and comments that the guard does not
+    /// read (control, non-ASCII, NUL).
     BadChar(char),
     /// `$x`, `@x`, `#x`, or `:x(…)` / `:x::y` (SQLite's Tcl-style variables).
     UnsupportedParameter(String),
@@ -153,7 +153,7 @@ pub(crate) fn tokenize(sql: &str) -> Result<Vec<Token<'_>>, LexError> {
                     i += 1;
                 }
                 // SQLite folds `:a(…)` and `:a::b` into one variable token;
-                // sqlparser does not, so refuse them.
+                // no dashboard needs them, so refuse them.
                 if at(i) == b'(' || at(i) == b':' {
                     return Err(LexError::UnsupportedParameter(
                         sql.get(start..=i).unwrap_or(":").to_string(),

@@ -8,18 +8,18 @@ use serde_json::Value;
 pub const MAX_SQL_CHARS: usize = 10_000;
 pub const MAX_PARAMS: usize = 100;
 
-/// Deepest parenthesis nesting. sqlparser's recursive descent costs tens of
-/// KiB of stack per nested subquery in release builds (measured ~50 KiB on
-/// x86-64) and the Worker has about 1 MiB, so this stays small; the
-/// dashboards need 4.
+/// Deepest parenthesis nesting. Recursive descent costs stack per nested
+/// expression or subquery and the Worker has about 1 MiB, so this stays
+/// small; the dashboards need 4.
 pub const MAX_PAREN_DEPTH: usize = 10;
 
 /// Most operator tokens (`+`, `AND`, `UNION`, `COLLATE`, `CASE`, …) in one
-/// query. Operator chains become left-deep trees that the AST visitor walks
-/// recursively, so their length is bounded here rather than by the parser.
+/// query. The parser keeps most chains flat, but `=` chains nest, and the
+/// walk over them is recursive, so their length is bounded here too.
 pub const MAX_OPERATORS: usize = 256;
 
-/// sqlparser's own recursion counter, a second line behind MAX_PAREN_DEPTH.
+/// The parser's nesting counter (queries, expressions, prefix operators),
+/// a second line behind MAX_PAREN_DEPTH.
 pub const PARSER_RECURSION_LIMIT: usize = 48;
 
 pub const DEFAULT_MAX_ROWS: u64 = 50_000;

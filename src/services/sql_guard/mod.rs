@@ -1,4 +1,4 @@
-//! The `/api/sql` guard: decides from sqlparser's AST (fixes #7 and #8)
+//! The `/api/sql` guard: decides from a parsed query (fixes #7 and #8)
 //! whether a Grafana query may run, and caps the rows it can return. D1 has
 //! no read-only mode, so this is the only gate; it fails closed (anything it
 //! cannot parse or does not know is refused).
@@ -13,17 +13,13 @@
 //!      outside string literals, only `?`/`?NNN`/`:name` parameters, ASCII
 //!      outside quotes, parentheses ≤ 10 deep, ≤ 256 operators, on SQLite's
 //!      view of the text;
-//!    - [`align`]: sqlparser's tokens must equal SQLite's, boundary for
-//!      boundary and kind for kind, so the AST is of the statement SQLite
-//!      will run (issue #13);
-//!    - [`parse`]: sqlparser's query parser (`parse_query`, then nothing
-//!      but the end), SQLite dialect, recursion limit 48 (the crate's stack
-//!      protection does not build for wasm32), fed the very tokens that
-//!      were compared;
-//!    - [`visitor`]: a `Statement::Query` whose bodies are SELECT / VALUES /
-//!      set operations / parenthesised queries, no INTO, locks or nested
-//!      statements; every relation (FROM, JOIN, `IN table`, in every nested
-//!      query) is a CTE in scope or a readable table (`main.` allowed);
+//!    - [`parse`]: the guard's own [`parser`] of SQLite's query grammar
+//!      over those same SQLite tokens (so the tree is of the statement
+//!      SQLite will run, issue #13), one query and then nothing but the
+//!      end, nesting limit 48; anything it does not know is refused;
+//!    - [`visitor`]: every relation (FROM, JOIN, `IN table`, in every nested
+//!      query, walked by [`walk`]) is a CTE in scope or a readable table
+//!      (`main.` allowed);
 //!      table functions only `json_each`/`json_tree`; no dangerous
 //!      functions; no LIKE pattern literal starting with `%` (as the original);
 //!    - [`bounds`]: recursion and joins whose cost the guard can bound;
@@ -45,16 +41,18 @@
 //! would kill the Worker isolate. Debug builds use several times more stack
 //! per nesting level than release builds.
 
-mod align;
+mod ast;
 mod bounds;
 mod errors;
 mod lexer;
 mod limits;
 mod names;
 mod parse;
+mod parser;
 mod precheck;
 mod row_cap;
 mod visitor;
+mod walk;
 
 pub use bounds::MAX_RECURSIVE_ROWS;
 pub use errors::GuardError;
@@ -64,7 +62,6 @@ pub use limits::{
 };
 
 use serde_json::Value;
-use sqlparser::ast::Statement;
 
 /// What the app allows: the row cap, the tables `/api/sql` may read
 /// (`crate::services::schema::READABLE_TABLES`) and their single-column keys
@@ -106,21 +103,16 @@ pub fn guard(sql: &str, params: &[Value], cfg: &GuardConfig) -> Result<GuardedQu
     let sql = limits::check_size(sql)?;
     let code_len = precheck::precheck(sql)?;
     let code = sql.get(..code_len).unwrap_or(sql);
-    let statement = parse::parse_one(code)?;
-    let union_all = visitor::check(&statement, cfg.readable_tables)?;
-    bounds::check(&statement, cfg.unique_keys)?;
-    let Statement::Query(query) = &statement else {
-        return Err(GuardError::not_read_only(
-            "Only SELECT, WITH … SELECT and VALUES queries are allowed",
-        ));
-    };
+    let query = parse::parse_one(code)?;
+    let union_all = visitor::check(&query, cfg.readable_tables)?;
+    bounds::check(&query, cfg.unique_keys)?;
     if union_all > 0 && union_all + 1 > MAX_UNION_ALL_TERMS {
         return Err(GuardError::too_many_union_all());
     }
     limits::check_params(params)?;
     let row_cap = cfg.max_rows.clamp(1, MAX_ROWS_CEILING);
     Ok(GuardedQuery {
-        sql: row_cap::apply(code, query, row_cap),
+        sql: row_cap::apply(code, &query, row_cap),
         params: params.to_vec(),
         row_cap,
     })
@@ -179,7 +171,7 @@ mod tests {
 
     #[test]
     fn tokenizer_disagreements_are_refused() {
-        // Issue #13: sqlparser read `\'` inside x'…' as an escape, SQLite
+        // Issue #13: a second tokenizer once read `\'` inside x'…' as an escape, SQLite
         // does not, so the checked tree had no FROM at all.
         for sql in [
             "SELECT x'''\\' , user_id, access_token, refresh_token ' AS a --' FROM 'oura_oauth_tokens'",
@@ -188,7 +180,7 @@ mod tests {
             assert!(guard(sql, &[], &CFG).is_err(), "{sql}");
         }
         assert!(sql_of("SELECT day, :n, ?1 FROM daily_summaries WHERE day > ?").is_ok());
-        // A hex integer is a blob to sqlparser, a number to SQLite: a value either way.
+        // A hex integer is a number to SQLite: a value, never a name.
         assert!(sql_of("SELECT 0x1F, x'00' FROM daily_summaries").is_ok());
     }
 

@@ -1,8 +1,7 @@
-//! Checks on SQLite's view of the tokens, before sqlparser sees the text:
+//! Checks on SQLite's view of the tokens, before the parser sees them:
 //! one statement, a read-only first keyword, no write keywords or forbidden
-//! names outside literals, bounded nesting. Some repeat AST checks on purpose
-//! (defence in depth); that the AST matches these tokens at all is
-//! `align`'s job.
+//! names outside literals, bounded nesting. Some repeat tree checks on
+//! purpose (defence in depth).
 
 use super::errors::GuardError;
 use super::lexer::{tokenize, Kind, LexError, Token};

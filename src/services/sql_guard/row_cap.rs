@@ -11,44 +11,17 @@
 //!   SQLite keeps the inner ORDER BY's order; only duplicate column names
 //!   change (SQLite names the second `day` `day:1` in a subquery).
 
-use sqlparser::ast::{Expr, LimitClause, Query, SetExpr, Value};
+use super::ast::Query;
+use super::bounds::literal_count;
 
 /// The SQL to run: at most `cap + 1` rows, so the caller can tell a result
 /// that was cut (cap + 1 rows) from one that fits.
 pub(crate) fn apply(sql: &str, query: &Query, cap: u64) -> String {
     let fetch = cap.saturating_add(1);
-    let count = match &query.limit_clause {
-        Some(LimitClause::LimitOffset { limit: Some(l), .. })
-        | Some(LimitClause::OffsetCommaLimit { limit: l, .. }) => Some(l),
-        _ => None,
-    };
-    match (&query.limit_clause, count.and_then(literal_count)) {
-        (None, _) if ends_with_select(&query.body) => format!("{sql} LIMIT {fetch}"),
-        (Some(_), Some(n)) if n <= cap => sql.to_string(),
+    match &query.limit {
+        None if query.ends_with_select() => format!("{sql} LIMIT {fetch}"),
+        Some(limit) if literal_count(&limit.count).is_some_and(|n| n <= cap) => sql.to_string(),
         _ => format!("SELECT * FROM ({sql}) LIMIT {fetch}"),
-    }
-}
-
-/// A plain non-negative integer literal.
-fn literal_count(e: &Expr) -> Option<u64> {
-    match e {
-        Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.parse().ok(),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// SQLite accepts a trailing LIMIT only after a SELECT core, not VALUES.
-fn ends_with_select(body: &SetExpr) -> bool {
-    let mut body = body;
-    loop {
-        match body {
-            SetExpr::Select(_) => return true,
-            SetExpr::SetOperation { right, .. } => body = right,
-            _ => return false,
-        }
     }
 }
 
@@ -56,12 +29,11 @@ fn ends_with_select(body: &SetExpr) -> bool {
 mod tests {
     use super::*;
     use crate::services::sql_guard::parse::parse_one;
-    use sqlparser::ast::Statement;
 
     fn capped(sql: &str) -> String {
         match parse_one(sql) {
-            Ok(Statement::Query(q)) => apply(sql, &q, 100),
-            other => format!("not a query: {other:?}"),
+            Ok(q) => apply(sql, &q, 100),
+            Err(e) => format!("not a query: {e}"),
         }
     }
 

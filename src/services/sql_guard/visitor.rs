@@ -1,30 +1,24 @@
-//! The AST walk: a read-only query shape, relations that are CTEs in scope or
-//! readable tables, allowed table functions and functions, no leading-wildcard
-//! LIKE; it also counts UNION ALL operators. The derived visitor reaches every
-//! nested query (CTE bodies, FROM subqueries, scalar/EXISTS/IN subqueries).
+//! The read-only walk: relations that are CTEs in scope or readable tables,
+//! allowed table functions and functions, no leading-wildcard LIKE; it also
+//! counts UNION ALL operators. [`walk`] reaches every nested query (CTE
+//! bodies, FROM subqueries, scalar/EXISTS/IN subqueries). Shapes SQLite
+//! does not run (INTO, TOP, FOR UPDATE, data-modifying bodies) never parse.
 
+use super::ast::{dotted, Expr, Name, Query, SetOp};
 use super::errors::GuardError;
 use super::names;
-use sqlparser::ast::{
-    Expr, InTarget, LimitClause, ObjectName, ObjectNamePart, Query, Select, SetExpr, SetOperator,
-    SetQuantifier, Statement, TableFactor, Value, Visit, Visitor,
-};
-use std::ops::ControlFlow;
+use super::walk::{self, Checked, Visitor};
 
-/// Walks one statement; on success returns how many `UNION ALL` operators it
+/// Walks one query; on success returns how many `UNION ALL` operators it
 /// contains (every level, like the original's text count).
-pub(crate) fn check(stmt: &Statement, readable: &[&str]) -> Result<usize, GuardError> {
+pub(crate) fn check(query: &Query, readable: &[&str]) -> Result<usize, GuardError> {
     let mut walk = Walk {
         readable,
         cte_scopes: Vec::new(),
-        statements: 0,
-        table_functions: Vec::new(),
         union_all: 0,
     };
-    match stmt.visit(&mut walk) {
-        ControlFlow::Break(e) => Err(e),
-        ControlFlow::Continue(()) => Ok(walk.union_all),
-    }
+    walk::query(&mut walk, query)?;
+    Ok(walk.union_all)
 }
 
 struct Walk<'r> {
@@ -33,27 +27,11 @@ struct Walk<'r> {
     /// of a WITH clause see all its siblings (and itself), so one scope per
     /// query matches its name resolution.
     cte_scopes: Vec<Vec<String>>,
-    statements: usize,
-    /// Names already approved as `json_each`/`json_tree`, so the relation
-    /// hook that follows does not treat them as tables. Compared by address.
-    table_functions: Vec<*const ObjectName>,
     union_all: usize,
 }
 
-type Flow = ControlFlow<GuardError>;
-
-fn deny(reason: impl Into<String>) -> Flow {
-    ControlFlow::Break(GuardError::not_read_only(reason))
-}
-
-fn idents(name: &ObjectName) -> Option<Vec<&str>> {
-    name.0
-        .iter()
-        .map(|p| match p {
-            ObjectNamePart::Identifier(id) => Some(id.value.as_str()),
-            ObjectNamePart::Function(_) => None,
-        })
-        .collect()
+fn deny(reason: impl Into<String>) -> Checked {
+    Err(GuardError::not_read_only(reason))
 }
 
 impl Walk<'_> {
@@ -63,84 +41,40 @@ impl Walk<'_> {
             .any(|scope| scope.iter().any(|n| n.eq_ignore_ascii_case(name)))
     }
 
-    fn approve_table_function(&mut self, name: &ObjectName) -> Flow {
-        match idents(name).as_deref() {
-            Some([f]) if names::is_allowed_table_function(f) => {
-                self.table_functions.push(name as *const ObjectName);
-                ControlFlow::Continue(())
-            }
+    fn check_table_function(path: &[Name]) -> Checked {
+        match path {
+            [f] if names::is_allowed_table_function(&f.value) => Ok(()),
             _ => deny(format!(
-                "Table function {name} is not allowed (only json_each and json_tree)"
+                "Table function {} is not allowed (only json_each and json_tree)",
+                dotted(path)
             )),
         }
     }
 
-    fn check_relation(&self, name: &ObjectName) -> Flow {
+    fn check_table(&self, path: &[Name]) -> Checked {
+        let name = dotted(path);
         let not_readable = || {
             deny(format!(
                 "Table {name} is not readable. Readable tables: {}",
                 self.readable.join(", ")
             ))
         };
-        match idents(name).as_deref() {
-            Some([table]) if names::is_denied_name(table) => not_readable(),
-            Some([table]) if self.in_cte_scope(table) => ControlFlow::Continue(()),
-            Some([table]) if names::is_readable(table, self.readable) => ControlFlow::Continue(()),
+        match path {
+            [table] if names::is_denied_name(&table.value) => not_readable(),
+            [table] if self.in_cte_scope(&table.value) => Ok(()),
+            [table] if names::is_readable(&table.value, self.readable) => Ok(()),
             // A schema-qualified name is always a real table, never a CTE.
-            Some([schema, table])
-                if schema.eq_ignore_ascii_case("main")
-                    && names::is_readable(table, self.readable) =>
+            [schema, table]
+                if schema.value.eq_ignore_ascii_case("main")
+                    && names::is_readable(&table.value, self.readable) =>
             {
-                ControlFlow::Continue(())
+                Ok(())
             }
-            Some([_, _]) => deny(format!(
+            [_, _] => deny(format!(
                 "Table {name} is not readable: only tables of the main schema can be read"
             )),
             _ => not_readable(),
         }
-    }
-
-    /// Shape checks for one query level; counts its UNION ALL operators.
-    fn check_query_shape(&mut self, q: &Query) -> Flow {
-        if !q.locks.is_empty() {
-            return deny("Row locks (FOR UPDATE / FOR SHARE) are not allowed");
-        }
-        if q.fetch.is_some()
-            || q.for_clause.is_some()
-            || q.settings.is_some()
-            || q.format_clause.is_some()
-            || !q.pipe_operators.is_empty()
-            || matches!(&q.limit_clause, Some(LimitClause::LimitOffset { limit_by, .. }) if !limit_by.is_empty())
-        {
-            return deny("The query uses a clause SQLite does not support (use LIMIT/OFFSET)");
-        }
-        // Set operations nest left-deep; walk them with a stack, not recursion.
-        let mut pending: Vec<&SetExpr> = vec![&q.body];
-        while let Some(body) = pending.pop() {
-            match body {
-                SetExpr::Select(_) | SetExpr::Values(_) | SetExpr::Query(_) => {}
-                SetExpr::SetOperation {
-                    left,
-                    op,
-                    set_quantifier,
-                    right,
-                } => {
-                    if *op == SetOperator::Union && *set_quantifier == SetQuantifier::All {
-                        self.union_all += 1;
-                    }
-                    pending.push(left);
-                    pending.push(right);
-                }
-                SetExpr::Insert(_)
-                | SetExpr::Update(_)
-                | SetExpr::Delete(_)
-                | SetExpr::Merge(_) => {
-                    return deny("Data-modifying statements are not allowed");
-                }
-                SetExpr::Table(_) => return deny("TABLE statements are not supported; use SELECT"),
-            }
-        }
-        ControlFlow::Continue(())
     }
 }
 
@@ -148,108 +82,54 @@ impl Walk<'_> {
 fn leading_wildcard(pattern: &Expr) -> bool {
     match pattern {
         Expr::Nested(inner) => leading_wildcard(inner),
-        Expr::Value(v) => match &v.value {
-            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.starts_with('%'),
-            _ => false,
-        },
-        Expr::Identifier(id) => id.quote_style == Some('"') && id.value.starts_with('%'),
+        Expr::Str(s) => s.starts_with('%'),
+        Expr::Column(path) => {
+            matches!(path.as_slice(), [id] if id.double_quoted && id.value.starts_with('%'))
+        }
         _ => false,
     }
 }
 
 impl Visitor for Walk<'_> {
-    type Break = GuardError;
-
-    fn pre_visit_statement(&mut self, statement: &Statement) -> Flow {
-        self.statements += 1;
-        if self.statements > 1 {
-            return deny("Data-modifying statements are not allowed inside a query");
-        }
-        match statement {
-            Statement::Query(_) => ControlFlow::Continue(()),
-            _ => deny("Only SELECT, WITH … SELECT and VALUES queries are allowed"),
-        }
-    }
-
-    fn pre_visit_query(&mut self, query: &Query) -> Flow {
-        self.check_query_shape(query)?;
+    fn enter_query(&mut self, query: &Query) -> Checked {
+        self.union_all += query
+            .ops
+            .iter()
+            .filter(|op| **op == SetOp::UnionAll)
+            .count();
         let mut scope = Vec::new();
-        if let Some(with) = &query.with {
-            for cte in &with.cte_tables {
-                let name = &cte.alias.name.value;
-                if names::is_denied_name(name) {
-                    return deny(format!("A CTE may not be named {name}"));
-                }
-                scope.push(name.clone());
+        for cte in &query.ctes {
+            let name = &cte.name.value;
+            if names::is_denied_name(name) {
+                return deny(format!("A CTE may not be named {name}"));
             }
+            scope.push(name.clone());
         }
         self.cte_scopes.push(scope);
-        ControlFlow::Continue(())
+        Ok(())
     }
 
-    fn post_visit_query(&mut self, _query: &Query) -> Flow {
+    fn leave_query(&mut self, _query: &Query) {
         self.cte_scopes.pop();
-        ControlFlow::Continue(())
     }
 
-    fn pre_visit_select(&mut self, select: &Select) -> Flow {
-        if select.into.is_some() {
-            return deny("SELECT … INTO is not allowed");
-        }
-        if select.top.is_some() {
-            return deny("TOP is not SQLite syntax; use LIMIT");
-        }
-        ControlFlow::Continue(())
-    }
-
-    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> Flow {
-        match factor {
-            TableFactor::Table {
-                name,
-                args: Some(_),
-                ..
-            } => self.approve_table_function(name),
-            TableFactor::Table { .. }
-            | TableFactor::Derived { .. }
-            | TableFactor::NestedJoin { .. } => ControlFlow::Continue(()),
-            _ => deny("Only tables, subqueries, json_each and json_tree may appear in FROM"),
+    fn relation(&mut self, path: &[Name], table_function: bool) -> Checked {
+        if table_function {
+            Self::check_table_function(path)
+        } else {
+            self.check_table(path)
         }
     }
 
-    fn pre_visit_relation(&mut self, relation: &ObjectName) -> Flow {
-        let ptr = relation as *const ObjectName;
-        if self.table_functions.iter().any(|p| std::ptr::eq(*p, ptr)) {
-            return ControlFlow::Continue(());
-        }
-        self.check_relation(relation)
-    }
-
-    fn pre_visit_expr(&mut self, expr: &Expr) -> Flow {
+    fn expr(&mut self, expr: &Expr) -> Checked {
         match expr {
-            Expr::Function(f) => match idents(&f.name).as_deref() {
-                Some([name]) if names::is_denied_function(name) => {
-                    deny(format!("Function {name} is not allowed"))
-                }
-                Some([_]) => ControlFlow::Continue(()),
-                _ => deny(format!("Function {} is not allowed", f.name)),
-            },
-            Expr::In {
-                target: InTarget::Table {
-                    name,
-                    args: Some(_),
-                },
-                ..
-            } => self.approve_table_function(name),
-            Expr::In {
-                target: InTarget::Unnest(_),
-                ..
-            } => deny("UNNEST is not SQLite syntax"),
-            Expr::Like { pattern, .. } | Expr::ILike { pattern, .. }
-                if leading_wildcard(pattern) =>
-            {
+            Expr::Function { name, .. } if names::is_denied_function(&name.value) => {
+                deny(format!("Function {} is not allowed", name.value))
+            }
+            Expr::Like { pattern, .. } if leading_wildcard(pattern) => {
                 deny("LIKE patterns that start with '%' are not allowed: they scan the whole table. Filter on a prefix or another column")
             }
-            _ => ControlFlow::Continue(()),
+            _ => Ok(()),
         }
     }
 }
@@ -262,8 +142,8 @@ mod tests {
     const TABLES: &[&str] = &["daily_summaries", "sleep_episodes"];
 
     fn run(sql: &str) -> Result<usize, String> {
-        let stmt = parse_one(sql).map_err(|e| e.to_string())?;
-        check(&stmt, TABLES).map_err(|e| e.hint.unwrap_or(e.message))
+        let query = parse_one(sql).map_err(|e| e.to_string())?;
+        check(&query, TABLES).map_err(|e| e.hint.unwrap_or(e.message))
     }
 
     #[test]
