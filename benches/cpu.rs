@@ -92,8 +92,10 @@ impl Bench {
             std::thread::sleep(SETTLE);
             let p = self.cdp.stop();
             assert_eq!(status, expect, "{case}: run {i}");
-            ms.push(p.cpu_ms(None));
+            let run_ms = p.cpu_ms(None);
+            ms.push(run_ms);
             self.profiled(case, &p);
+            print_outlier(case, i, run_ms, &p);
         }
         self.rows.push((case.to_string(), ms));
     }
@@ -109,6 +111,31 @@ impl Bench {
 
     fn record(&mut self, case: &str, ms: Vec<f64>) {
         self.rows.push((case.to_string(), ms));
+    }
+}
+
+/// With `CPU_OUTLIER_MS=n`, a run over n ms prints its own top functions:
+/// the cases' sums hide which frames one slow run spent its time in.
+fn print_outlier(case: &str, run: usize, ms: f64, p: &Profile) {
+    let Some(limit) = std::env::var("CPU_OUTLIER_MS")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+    else {
+        return;
+    };
+    if ms <= limit {
+        return;
+    }
+    let mut own = HashMap::new();
+    p.add_self_ms(&mut own);
+    let mut fns: Vec<(String, f64)> = own.into_iter().collect();
+    fns.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("outlier {case}, run {run}: {ms:.2} ms");
+    for (name, f_ms) in fns.iter().take(6) {
+        println!(
+            "  {f_ms:>7.2} ms  {}",
+            name.chars().take(110).collect::<String>()
+        );
     }
 }
 
@@ -400,11 +427,12 @@ fn report(mut b: Bench) {
             "{case:<50} {:>4} {p50:>8.2} {p99:>8.2}  {verdict}",
             ms.len()
         );
-        if p99 > LIMIT_MS {
+        if p99 > LIMIT_MS || std::env::var_os("CPU_TOP").is_some() {
             over.push(case);
         }
     }
-    // Where the time goes in the cases over the limit (all their profiles).
+    // Where the time goes in the cases over the limit, or in every case
+    // with `CPU_TOP=1` (all their profiles).
     for case in over {
         let mut fns: Vec<(String, f64)> = b
             .hot

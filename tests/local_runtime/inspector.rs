@@ -115,8 +115,19 @@ impl Profile {
         let mut parent = HashMap::new();
         for n in nodes {
             let id = n["id"].as_u64().unwrap_or(0) as usize;
-            let f = n["callFrame"]["functionName"].as_str().unwrap_or("");
-            name.insert(id, f.to_string());
+            let frame = &n["callFrame"];
+            let f = frame["functionName"].as_str().unwrap_or("");
+            // An anonymous function is named by where it lives, so a profile
+            // says whose code it is (the worker's glue, wrangler's wrappers).
+            let f = match (f, frame["url"].as_str()) {
+                ("", Some(url)) if !url.is_empty() => {
+                    let file = url.rsplit('/').next().unwrap_or(url);
+                    let line = frame["lineNumber"].as_i64().unwrap_or(-1) + 1;
+                    format!("(anonymous {file}:{line})")
+                }
+                (f, _) => f.to_string(),
+            };
+            name.insert(id, f);
             for c in n["children"].as_array().unwrap_or(&empty) {
                 parent.insert(c.as_u64().unwrap_or(0) as usize, id);
             }
