@@ -1,8 +1,9 @@
 //! `POST /api/sql` (Grafana or admin token): read-only SQL for Grafana's
 //! Infinity datasource (spec §5, fixes #7, #8, #13).
 //!
-//! The guard decides from the parsed query; the row cap comes from the AST;
-//! the query races `QUERY_TIMEOUT_MS`. Results are cached in KV under the
+//! The guard decides from the parsed query and sets the row cap; the query
+//! races `QUERY_TIMEOUT_MS`; its rows go out as D1 serialised them
+//! (`Db::query_json`). Results are cached in KV under the
 //! current cache generation (a data write bumps it, orphaning old entries),
 //! and only when the query was costly enough to be worth a KV write — the
 //! free tier allows 1,000 KV writes a day — and this isolate has seen it
@@ -117,7 +118,7 @@ async fn handler(cx: &mut Ctx) -> HandlerResult {
     let timeout = cx.config().sql.timeout_ms;
     let db = cx.platform().db.clone();
     let sleeper = cx.platform().sleeper.clone();
-    let result = match within(sleeper.as_ref(), timeout, db.query(&stmt)).await {
+    let result = match within(sleeper.as_ref(), timeout, db.query_json(&stmt)).await {
         Some(Ok(r)) => r,
         Some(Err(e)) => {
             record(
@@ -136,7 +137,7 @@ async fn handler(cx: &mut Ctx) -> HandlerResult {
         }
     };
     crate::services::sql_budget::spend(cx.platform(), result.meta.rows_read);
-    let rows = result.rows.len();
+    let rows = result.count;
     if rows as u64 > guarded.row_cap {
         let msg = format!("Too many rows returned: {rows}");
         record(
@@ -159,7 +160,13 @@ async fn handler(cx: &mut Ctx) -> HandlerResult {
     meta.insert("rows_read".into(), json!(result.meta.rows_read));
     meta.insert("rows_written".into(), json!(result.meta.rows_written));
     meta.insert("size_after".into(), json!(result.meta.size_after));
-    let body = json!({"results": result.rows, "meta": meta}).to_string();
+    // D1's rows go out as D1 serialised them: parsing and re-serialising
+    // every row was most of a large result's CPU time.
+    let body = format!(
+        r#"{{"results":{},"meta":{}}}"#,
+        result.json,
+        Value::Object(meta)
+    );
     let costly = worth_caching(result.meta.rows_read, body.len());
     // Stored on its second sighting: a query seen once may never repeat.
     if record_computed(&digest, costly) && costly {

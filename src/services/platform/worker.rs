@@ -2,9 +2,9 @@
 //! This file and `entry.rs` are the only places that touch `worker` types.
 
 use super::{
-    Analytics, BoxFut, Clock, DataPoint, Db, HttpClient, Kv, OutRequest, OutResponse, PResult,
-    Platform, PlatformError, QueryMeta, QueryResult, Queue, RateLimiter, Row, Sleeper, Statement,
-    Text, TextResult, Workflows, KV_MIN_TTL_SECONDS,
+    Analytics, BoxFut, Clock, DataPoint, Db, HttpClient, JsonRows, Kv, OutRequest, OutResponse,
+    PResult, Platform, PlatformError, QueryMeta, QueryResult, Queue, RateLimiter, Row, Sleeper,
+    Statement, Text, TextResult, Workflows, KV_MIN_TTL_SECONDS,
 };
 use js_sys::{Object, Reflect};
 use serde_json::Value;
@@ -112,6 +112,34 @@ fn meta_of(r: &worker::D1Result) -> PResult<QueryMeta> {
     Ok(meta.unwrap_or_default())
 }
 
+/// D1's `meta`, read from the raw result object.
+#[derive(serde::Deserialize, Default)]
+struct RawMeta {
+    rows_read: Option<f64>,
+    rows_written: Option<f64>,
+    changes: Option<f64>,
+    last_row_id: Option<f64>,
+    size_after: Option<f64>,
+}
+
+fn raw_meta(result: &JsValue) -> PResult<QueryMeta> {
+    let meta = Reflect::get(result, &JsValue::from_str("meta")).map_err(js_err)?;
+    let m: RawMeta = if meta.is_object() {
+        let text = String::from(js_sys::JSON::stringify(&meta).map_err(js_err)?);
+        serde_json::from_str(&text).map_err(perr)?
+    } else {
+        RawMeta::default()
+    };
+    let count = |v: Option<f64>| v.unwrap_or(0.0).max(0.0) as u64;
+    Ok(QueryMeta {
+        rows_read: count(m.rows_read),
+        rows_written: count(m.rows_written),
+        changes: count(m.changes),
+        last_row_id: m.last_row_id.map(|v| v as i64),
+        size_after: m.size_after.map(|v| v.max(0.0) as u64),
+    })
+}
+
 fn to_result(r: &worker::D1Result) -> PResult<QueryResult> {
     Ok(QueryResult {
         rows: rows_from_js(r.results::<JsRow>().map_err(perr)?)?,
@@ -157,6 +185,22 @@ impl Db for WorkerDb {
             }
             let row = rows_from_js(vec![JsRow(rest.into())])?.into_iter().next();
             Ok(TextResult { text, row, meta })
+        })
+    }
+
+    fn query_json<'a>(&'a self, stmt: &'a Statement) -> BoxFut<'a, PResult<JsonRows>> {
+        Box::pin(async move {
+            let db = binding(&self.0, DB_BINDING)?;
+            let prepared = prepare(db, stmt)?;
+            let pending = prepared.inner().all().map_err(js_err)?;
+            let result = JsFuture::from(pending).await.map_err(js_err)?;
+            let rows = Reflect::get(&result, &JsValue::from_str("results")).map_err(js_err)?;
+            let rows: js_sys::Array = rows.dyn_into().unwrap_or_default();
+            Ok(JsonRows {
+                json: String::from(js_sys::JSON::stringify(&rows).map_err(js_err)?),
+                count: rows.length() as usize,
+                meta: raw_meta(&result)?,
+            })
         })
     }
 

@@ -17,7 +17,8 @@ use super::queue_ops::MeteredQueue;
 use super::store;
 use crate::services::platform::BoxFut;
 use crate::services::platform::{
-    Analytics, Clock, DataPoint, Db, Kv, PResult, Platform, QueryResult, Statement, TextResult,
+    Analytics, Clock, DataPoint, Db, JsonRows, Kv, PResult, Platform, QueryResult, Statement,
+    TextResult,
 };
 use crate::services::time::iso_timestamp;
 use std::cell::{Cell, RefCell};
@@ -307,6 +308,18 @@ impl Db for MeteredDb {
         Box::pin(async move {
             self.inv.count_query();
             let r = self.inner.query_text(stmt, column).await?;
+            self.inv.count_meta(&[QueryResult {
+                rows: Vec::new(),
+                meta: r.meta.clone(),
+            }]);
+            Ok(r)
+        })
+    }
+
+    fn query_json<'a>(&'a self, stmt: &'a Statement) -> BoxFut<'a, PResult<JsonRows>> {
+        Box::pin(async move {
+            self.inv.count_query();
+            let r = self.inner.query_json(stmt).await?;
             self.inv.count_meta(&[QueryResult {
                 rows: Vec::new(),
                 meta: r.meta.clone(),
