@@ -427,3 +427,21 @@ fn resources_filter_limits_the_run() {
         0
     );
 }
+
+/// A `sync:` step reads the progress record from KV once however often it
+/// saves it: every KV call costs the step CPU time under the Free plan's
+/// 10 ms (issue #16). Here a step of a finished collection saves twice.
+#[test]
+fn a_sync_step_reads_its_progress_once() {
+    let n = ready(&["heartrate"]);
+    let p = params("bf-kv", 3);
+    let out = backfill_run(&n, &MemSteps::default(), &p);
+    assert_eq!(out["failed"], 0, "{out}");
+    let (reads, writes) = (n.kv.ops().reads, n.kv.ops().writes);
+    let step = run(backfill::sync_step(&n.platform, &config(), &p, "heartrate"));
+    assert!(step.is_ok(), "{step:?}");
+    assert_eq!(n.kv.ops().reads - reads, 1);
+    assert_eq!(n.kv.ops().writes - writes, 2);
+    let saved = run(load_progress(&n.platform, "bf-kv")).unwrap_or_default();
+    assert_eq!(saved.collections["heartrate"].state, "done");
+}

@@ -344,13 +344,14 @@ pub async fn sync_step(
     let all = windows(c, start, end);
     let id = &params.instance_id;
     let budget = Budget::today(platform, config).await;
-    let mut p = progress::entry(platform, id, name).await;
+    let mut record = load_progress(platform, id).await.unwrap_or_default();
+    let mut p = record.collections.get(name).cloned().unwrap_or_default();
     p.state = "running".into();
     p.attempts += 1;
     p.windows_total = all.len() as u32;
     p.error = None;
     p.resumes_at = None;
-    progress::save_entry(platform, id, name, &p).await;
+    progress::save_in(platform, id, &mut record, name, &p).await;
     let earlier_requests = p.requests;
     let client = OuraClient::new(platform, config);
     let mut saved_at = platform.clock.now_ms();
@@ -387,7 +388,7 @@ pub async fn sync_step(
         let now = platform.clock.now_ms();
         if now - saved_at >= PROGRESS_EVERY_MS {
             p.requests = earlier_requests + client.request_count();
-            progress::save_entry(platform, id, name, &p).await;
+            progress::save_in(platform, id, &mut record, name, &p).await;
             saved_at = now;
         }
     }
@@ -396,7 +397,7 @@ pub async fn sync_step(
         // Retried by the runtime; the next attempt resumes at this window.
         p.state = "retrying".into();
         p.error = Some(e.clone());
-        progress::save_entry(platform, id, name, &p).await;
+        progress::save_in(platform, id, &mut record, name, &p).await;
         return Err(e);
     }
     let finished = p.windows_done as usize >= all.len();
@@ -408,7 +409,7 @@ pub async fn sync_step(
     } else {
         "running".into()
     };
-    progress::save_entry(platform, id, name, &p).await;
+    progress::save_in(platform, id, &mut record, name, &p).await;
     serde_json::to_value(StepOutcome {
         result: CollectionResult {
             collection: name.to_string(),

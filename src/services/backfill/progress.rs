@@ -102,8 +102,21 @@ pub async fn entry(platform: &Platform, id: &str, name: &str) -> CollectionProgr
 /// losing it costs a re-fetch, never data).
 pub async fn save_entry(platform: &Platform, id: &str, name: &str, c: &CollectionProgress) {
     let mut p = load_progress(platform, id).await.unwrap_or_default();
-    p.collections.insert(name.to_string(), c.clone());
-    if let Err(e) = store(platform, id, &mut p).await {
+    save_in(platform, id, &mut p, name, c).await;
+}
+
+/// Saves one collection's entry into a record already loaded: only the
+/// workflow writes progress, one step at a time, so a step loads the
+/// record once (each KV read costs the step CPU time) and saves it as it goes.
+pub async fn save_in(
+    platform: &Platform,
+    id: &str,
+    record: &mut Progress,
+    name: &str,
+    c: &CollectionProgress,
+) {
+    record.collections.insert(name.to_string(), c.clone());
+    if let Err(e) = store(platform, id, record).await {
         tracing::warn!(error = %e, "backfill: saving progress failed");
     }
 }
