@@ -5,7 +5,7 @@
 //! [`Expr::And`]), so a long chain does not make a deep tree.
 
 use super::{string_value, Parsed, Parser};
-use crate::services::sql_guard::ast::{Expr, Name};
+use crate::services::sql_guard::ast::{Expr, Name, Path};
 use crate::services::sql_guard::lexer::Kind;
 
 /// One expression, or `wrap` of several.
@@ -115,6 +115,16 @@ impl Parser<'_, '_> {
             parts.extend(self.call_args()?);
             return Ok(Expr::Other(parts));
         }
+        let (path, args) = self.relation()?;
+        Ok(Expr::InTable {
+            subject: Box::new(subject),
+            path,
+            args,
+        })
+    }
+
+    /// `[schema.]name [(args)]`: a table, or a table function's call.
+    pub(super) fn relation(&mut self) -> Parsed<(Path, Option<Vec<Expr>>)> {
         let mut path = vec![self.name()?];
         if self.eat_symbol(".") {
             path.push(self.name()?);
@@ -124,11 +134,7 @@ impl Parser<'_, '_> {
         } else {
             None
         };
-        Ok(Expr::InTable {
-            subject: Box::new(subject),
-            path,
-            args,
-        })
+        Ok((path, args))
     }
 
     /// `expr, …)` or `)`, after an opening parenthesis.

@@ -235,21 +235,7 @@ impl Parser<'_, '_> {
             self.alias()?;
             return Ok(Source::Nested(inner));
         }
-        let mut path = vec![self.name()?];
-        if self.eat_symbol(".") {
-            path.push(self.name()?);
-        }
-        let args = if self.eat_open() {
-            let args = if self.is_kind(Kind::CloseParen, ")") {
-                Vec::new()
-            } else {
-                self.comma_list(Self::expr)?
-            };
-            self.expect_close()?;
-            Some(args)
-        } else {
-            None
-        };
+        let (path, args) = self.relation()?;
         let alias = self.alias()?;
         if args.is_none() {
             if self.eat_word("indexed") {
