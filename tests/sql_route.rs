@@ -238,7 +238,7 @@ fn only_post_with_a_token() {
 /// the one whose only trick is a LIMIT past the cap: SQLite reads a plain
 /// heart-rate query there, and the row cap answers it.
 #[test]
-fn the_tokenizer_bypass_family_is_refused() {
+fn the_tokenizer_bypass_family_reads_no_secret() {
     let t = filled();
     t.native
         .db

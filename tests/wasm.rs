@@ -80,7 +80,14 @@ fn sql_guard_decides_as_on_the_host() {
     assert!(family.len() >= 16);
     for case in &family {
         let sql = case["sql"].as_str().unwrap_or_default();
-        assert!(guard(sql, &[], &cfg).is_err(), "{sql}");
+        match guard(sql, &[], &cfg) {
+            // Read as SQLite reads it: a heart-rate query, capped.
+            Ok(g) if case["name"] == "hidden LIMIT" => {
+                assert!(g.sql.starts_with("SELECT * FROM ("), "{}", g.sql);
+                assert!(g.sql.ends_with(") LIMIT 101"), "{}", g.sql);
+            }
+            outcome => assert!(outcome.is_err(), "{sql}"),
+        }
     }
     for sql in [
         "SELECT ds.day, se.id FROM daily_summaries ds JOIN sleep_episodes se ON se.day = ds.day",
