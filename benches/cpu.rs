@@ -114,6 +114,15 @@ impl Bench {
     }
 }
 
+/// Lines of top functions printed per case: `CPU_TOP=n` (8 when not a number).
+fn top_n() -> usize {
+    std::env::var("CPU_TOP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 1)
+        .unwrap_or(8)
+}
+
 /// With `CPU_OUTLIER_MS=n`, a run over n ms prints its own top functions:
 /// the cases' sums hide which frames one slow run spent its time in.
 fn print_outlier(case: &str, run: usize, ms: f64, p: &Profile) {
@@ -153,14 +162,19 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 }
 
 /// One heart-rate `sync:` step per run: a Workflow over one window of
-/// `STEP_DAYS`, each run on days not synced before. Counts what is not a
+/// `STEP_DAYS` (or `CPU_STEP_DAYS`), each run on days not synced before. Counts what is not a
 /// request: the sync step, plus the run's `discover` and `invalidate-cache`
 /// steps and its replays (an upper bound), and the sync step alone.
 fn backfill_steps(b: &mut Bench) {
     let (mut ms, mut sync_only) = (Vec::new(), Vec::new());
+    // `CPU_STEP_DAYS=1` measures a step's fixed cost (288 samples).
+    let step_days: u32 = std::env::var("CPU_STEP_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(STEP_DAYS);
     for run in 0..STEPS {
-        let offset = 1 + run * STEP_DAYS;
-        let path = format!("/backfill?days={STEP_DAYS}&offset_days={offset}&resources=heartrate");
+        let offset = 1 + run * step_days;
+        let path = format!("/backfill?days={step_days}&offset_days={offset}&resources=heartrate");
         b.cdp.start();
         let ip = b.ip();
         let auth = format!("Bearer {ADMIN}");
@@ -191,7 +205,9 @@ fn backfill_steps(b: &mut Bench) {
             has(SYNC_STEP) && !has(ROUTER)
         };
         sync_only.push(p.cpu_ms_attributed(sync_step));
-        p.add_self_ms_attributed(sync_step, b.hot.entry(BACKFILL_SYNC.into()).or_default());
+        let by_caller = std::env::var_os("CPU_BY_CALLER").is_some();
+        let hot = b.hot.entry(BACKFILL_SYNC.into()).or_default();
+        p.add_self_ms_attributed(sync_step, by_caller, hot);
         b.profiled(BACKFILL, &p);
     }
     b.record(BACKFILL, ms);
@@ -443,7 +459,7 @@ fn report(mut b: Bench) {
         fns.sort_by(|a, b| b.1.total_cmp(&a.1));
         let total: f64 = fns.iter().map(|f| f.1).sum();
         println!("\n{case}: self time, top functions of {total:.1} ms");
-        for (name, ms) in fns.iter().take(8) {
+        for (name, ms) in fns.iter().take(top_n()) {
             println!(
                 "  {ms:>8.1} ms  {}",
                 name.chars().take(110).collect::<String>()

@@ -11,6 +11,7 @@ use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::platform::{Kv, Statement};
 use oura_edge::services::sql_cache;
 use oura_edge::services::try_block_on;
+use oura_edge::services::usage;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::path::Path;
@@ -444,4 +445,28 @@ fn a_sync_step_reads_its_progress_once() {
     assert_eq!(n.kv.ops().writes - writes, 2);
     let saved = run(load_progress(&n.platform, "bf-kv")).unwrap_or_default();
     assert_eq!(saved.collections["heartrate"].state, "done");
+}
+
+/// A `sync:` step takes today's written rows for its budget from the
+/// isolate's meter (each write batch's usage upsert returned the stored
+/// row) instead of reading `usage_daily` again: a D1 call costs a step CPU
+/// time under the Free plan's 10 ms (issue #16).
+#[test]
+fn a_sync_step_reads_its_budget_from_the_meter() {
+    let n = ready(&["heartrate"]);
+    let meter = usage::Meter::new();
+    let platform = usage::metered(&n.platform, &meter, 60_000.0);
+    let p = params("bf-budget", 3);
+    let out = run(backfill::run(
+        &MemSteps::default(),
+        &platform,
+        &config(),
+        &p,
+    ));
+    assert_eq!(out["failed"], 0, "{out}");
+    let step = usage::step_scope(&platform);
+    let done = run(backfill::sync_step(&step, &config(), &p, "heartrate"));
+    assert!(done.is_ok(), "{done:?}");
+    let used = step.usage.as_ref().expect("metered").used();
+    assert_eq!(used.d1_queries, 0, "{used:?}");
 }

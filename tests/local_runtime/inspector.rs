@@ -203,18 +203,27 @@ impl Profile {
         us as f64 / 1000.0
     }
 
-    /// Self time by leaf function of the samples `cpu_ms_attributed` counts.
+    /// Self time of the samples `cpu_ms_attributed` counts, by leaf
+    /// function, or with `by_caller` by the innermost Rust function on the
+    /// stack (the one whose call into the runtime is running), `js: <leaf>`
+    /// for a sample of JS alone (a microtask, the runtime's own work).
     pub fn add_self_ms_attributed(
         &self,
         keep: impl Fn(&[String]) -> bool,
+        by_caller: bool,
         into: &mut HashMap<String, f64>,
     ) {
         let tick = self.tick_us();
         for ((d, id), k) in self.samples.iter().zip(self.attributed(keep)) {
             if k && self.active(*id) {
-                let leaf = self.stacks.get(id).and_then(|s| s.first());
-                let name = leaf.map_or("?", String::as_str);
-                *into.entry(name.to_string()).or_default() += (*d).min(tick) as f64 / 1000.0;
+                let stack = self.stacks.get(id).map(Vec::as_slice).unwrap_or(&[]);
+                let leaf = stack.first().map_or("?", String::as_str);
+                let name = match stack.iter().find(|n| n.contains("oura_edge::")) {
+                    Some(caller) if by_caller => caller.clone(),
+                    None if by_caller => format!("js: {leaf}"),
+                    _ => leaf.to_string(),
+                };
+                *into.entry(name).or_default() += (*d).min(tick) as f64 / 1000.0;
             }
         }
     }

@@ -20,11 +20,18 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// Reads today's written rows. Unreadable usage counts as nothing
+    /// Today's written rows as the isolate's meter knows them (each write
+    /// batch's usage upsert returns the stored row, so consecutive steps
+    /// read no D1), else read from D1. Unreadable usage counts as nothing
     /// spent: the budget is a courtesy, and the step's own writes still count.
     pub async fn today(platform: &Platform, config: &Config) -> Budget {
         let limit = config.usage.daily_write_budget;
-        let spent_before = match usage::today(platform).await {
+        let known = usage::today_known(platform).await;
+        let spent = match known {
+            Some(u) => Ok(u),
+            None => usage::today(platform).await,
+        };
+        let spent_before = match spent {
             Ok(u) => u.d1_rows_written,
             Err(e) => {
                 tracing::warn!(error = %e, "backfill: usage unreadable; budget starts at zero");
