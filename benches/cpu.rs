@@ -36,11 +36,14 @@ const SETTLE: Duration = Duration::from_millis(50);
 /// a window, is the other invocation: the queue batch or the Workflow's
 /// steps (see `Profile::cpu_ms_excluding` for samples of JS glue alone).
 const ROUTER: &str = "oura_edge::router::";
-const BACKFILL: &str = "backfill run: heartrate, one 5-day window";
-/// The same, the `sync:` step alone: samples nearest a frame of its future.
-const BACKFILL_SYNC: &str = "  of it the sync step (one invocation)";
+const BACKFILL: &str = "backfill run, every step and replay summed";
+/// A run's `sync:` step alone: samples nearest a frame of its future.
+const BACKFILL_SYNC: &str = "backfill sync: step, heart rate, 5-day window";
 /// `sync_step` is inlined into the future of its step body.
 const SYNC_STEP: &str = "backfill::sync_body";
+/// A run's `discover` step alone.
+const BACKFILL_DISCOVER: &str = "backfill discover step";
+const DISCOVER_STEP: &str = "backfill::discover_body";
 const QUEUE: &str = "queue batch, max_batch_size";
 /// Idle time that sets two invocations apart: one invocation waits on D1
 /// or fetch for a few ms at a time; the queue waits 1 s to fill a batch.
@@ -123,24 +126,42 @@ fn top_n() -> usize {
         .unwrap_or(8)
 }
 
+/// `CPU_OUTLIER_MS=n`: runs over n ms print their own top functions.
+fn outlier_limit() -> Option<f64> {
+    std::env::var("CPU_OUTLIER_MS").ok()?.parse().ok()
+}
+
 /// With `CPU_OUTLIER_MS=n`, a run over n ms prints its own top functions:
 /// the cases' sums hide which frames one slow run spent its time in.
 fn print_outlier(case: &str, run: usize, ms: f64, p: &Profile) {
-    let Some(limit) = std::env::var("CPU_OUTLIER_MS")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-    else {
-        return;
-    };
-    if ms <= limit {
-        return;
+    if outlier_limit().is_some_and(|limit| ms > limit) {
+        let mut own = HashMap::new();
+        p.add_self_ms(&mut own);
+        print_top(case, run, ms, own);
     }
-    let mut own = HashMap::new();
-    p.add_self_ms(&mut own);
+}
+
+/// The same for one step of a Workflow run, by calling Rust function
+/// (`Profile::add_self_ms_attributed`).
+fn print_outlier_step(
+    case: &str,
+    run: usize,
+    ms: f64,
+    p: &Profile,
+    keep: impl Fn(&[String]) -> bool,
+) {
+    if outlier_limit().is_some_and(|limit| ms > limit) {
+        let mut own = HashMap::new();
+        p.add_self_ms_attributed(keep, true, &mut own);
+        print_top(case, run, ms, own);
+    }
+}
+
+fn print_top(case: &str, run: usize, ms: f64, own: HashMap<String, f64>) {
     let mut fns: Vec<(String, f64)> = own.into_iter().collect();
     fns.sort_by(|a, b| b.1.total_cmp(&a.1));
     println!("outlier {case}, run {run}: {ms:.2} ms");
-    for (name, f_ms) in fns.iter().take(6) {
+    for (name, f_ms) in fns.iter().take(top_n()) {
         println!(
             "  {f_ms:>7.2} ms  {}",
             name.chars().take(110).collect::<String>()
@@ -162,11 +183,12 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 }
 
 /// One heart-rate `sync:` step per run: a Workflow over one window of
-/// `STEP_DAYS` (or `CPU_STEP_DAYS`), each run on days not synced before. Counts what is not a
-/// request: the sync step, plus the run's `discover` and `invalidate-cache`
-/// steps and its replays (an upper bound), and the sync step alone.
+/// `STEP_DAYS` (or `CPU_STEP_DAYS`), each run on days not synced before.
+/// Judges the `sync:` and `discover` steps, each one invocation, and prints
+/// what is not a request summed: those steps, `invalidate-cache` and the
+/// run's replays (an upper bound for the run).
 fn backfill_steps(b: &mut Bench) {
-    let (mut ms, mut sync_only) = (Vec::new(), Vec::new());
+    let (mut ms, mut sync_only, mut discover) = (Vec::new(), Vec::new(), Vec::new());
     // `CPU_STEP_DAYS=1` measures a step's fixed cost (288 samples).
     let step_days: u32 = std::env::var("CPU_STEP_DAYS")
         .ok()
@@ -200,18 +222,25 @@ fn backfill_steps(b: &mut Bench) {
         assert_eq!(last["status"], "complete", "{last}");
         eprintln!("backfill run {run}: {}", last["output"]);
         ms.push(p.cpu_ms_excluding(ROUTER));
-        let sync_step = |stack: &[String]| {
-            let has = |f: &str| stack.iter().any(|n| n.contains(f));
-            has(SYNC_STEP) && !has(ROUTER)
+        let step = |frame: &'static str| {
+            move |stack: &[String]| {
+                let has = |f: &str| stack.iter().any(|n| n.contains(f));
+                has(frame) && !has(ROUTER)
+            }
         };
-        sync_only.push(p.cpu_ms_attributed(sync_step));
+        let sync_step = step(SYNC_STEP);
+        let sync_ms = p.cpu_ms_attributed(sync_step);
+        sync_only.push(sync_ms);
+        print_outlier_step(BACKFILL_SYNC, run as usize, sync_ms, &p, sync_step);
+        discover.push(p.cpu_ms_attributed(step(DISCOVER_STEP)));
         let by_caller = std::env::var_os("CPU_BY_CALLER").is_some();
         let hot = b.hot.entry(BACKFILL_SYNC.into()).or_default();
         p.add_self_ms_attributed(sync_step, by_caller, hot);
-        b.profiled(BACKFILL, &p);
     }
-    b.record(BACKFILL, ms);
     b.record(BACKFILL_SYNC, sync_only);
+    b.record(BACKFILL_DISCOVER, discover);
+    // Not one invocation, so not judged against the limit.
+    eprintln!("{BACKFILL} (ms): {ms:.2?}");
 }
 
 /// wrangler.toml's `max_batch_size`: what one consumer invocation gets.
