@@ -60,6 +60,12 @@ async fn finish(state: Rc<AppState>) {
 #[event(start)]
 fn start() {
     console::init_tracing();
+    // The router is built here, in the global scope, not by the first request.
+    let built = APP.with(|app| app.is_ok());
+    if !built {
+        tracing::error!("the router did not build; every request will get 500");
+    }
+    crate::services::warm_up::at_startup();
 }
 
 async fn to_req(mut req: worker::Request) -> worker::Result<Req> {

@@ -21,6 +21,7 @@ pub mod sync;
 pub mod time;
 pub mod tokens;
 pub mod usage;
+pub mod warm_up;
 pub mod webhooks;
 pub mod writer;
 
