@@ -272,9 +272,11 @@ fn two_overlapping_runs_do_not_both_sync() {
         cron::run(&n.platform, &cfg, TRIGGER),
     )
     .expect("both futures complete");
+    // The run that took the lock synced its one collection and queued its
+    // end as a link of its own.
     let ran = [&a, &b]
         .iter()
-        .filter(|o| matches!(o, CronOutcome::Ran { .. }))
+        .filter(|o| matches!(o, CronOutcome::Continued { .. }))
         .count();
     let locked = [&a, &b]
         .iter()
@@ -282,6 +284,9 @@ fn two_overlapping_runs_do_not_both_sync() {
         .count();
     assert_eq!((ran, locked), (1, 1), "{a:?} / {b:?}");
     assert_eq!(data_urls(&n).len(), 1);
+    let links: Vec<Link> = n.queue.sent().iter().filter_map(Link::from_message).collect();
+    assert_eq!(links.len(), 1, "{links:?}");
+    report(run(cron::resume(&n.platform, &cfg, links[0].clone())));
     // Released afterwards: the next run syncs.
     report(cron_run(&n));
 }
@@ -316,6 +321,7 @@ fn a_run_is_a_chain_of_links_each_within_its_share() {
     // The links go through the webhook queue's consumer.
     let mut seen = 0;
     let mut invocations = 1;
+    let mut last_synced = Vec::new();
     while run(n.kv.get(LAST_SUCCESS_KEY)).unwrap().is_none() {
         let sent = n.queue.sent();
         let links: Vec<_> = sent[seen..].to_vec();
@@ -346,7 +352,10 @@ fn a_run_is_a_chain_of_links_each_within_its_share() {
             "one link synced {synced:?}"
         );
         assert!(invocations <= 3 * names.len(), "the chain does not end");
+        last_synced = synced;
     }
+    // The run's end (subscriptions, cache, record) is a link of its own.
+    assert!(last_synced.is_empty(), "the last link synced {last_synced:?}");
     assert_eq!(
         run(n.kv.get(LOCK_KEY)).unwrap(),
         None,

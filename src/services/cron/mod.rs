@@ -14,7 +14,8 @@
 //! - A run is a chain of invocations (`chain`): the scheduled one syncs a
 //!   collection, and each next link, a message on the webhook queue, the
 //!   few its 10 ms of CPU hold (or fewer, when D1 calls run low). The lock
-//!   is held until the last link, which writes `sync:last_success`.
+//!   is held until the last link, which syncs nothing: it renews webhook
+//!   subscriptions, invalidates the SQL cache and writes `sync:last_success`.
 //! - Collections run one after another: wasm is single-threaded and the
 //!   Oura rate limit is per user, so parallel fetches would gain little.
 //! - When the next link cannot be queued, the remaining collections are
@@ -276,7 +277,10 @@ enum Stepped {
 
 /// One link: its collections, then the next link sent, or the run ended
 /// (the lock released). A link that cannot be sent, or that moved nothing,
-/// ends the run with the rest deferred to the next one.
+/// ends the run with the rest deferred to the next one. A link that synced
+/// the last collections still sends one, with nothing pending: the run's
+/// end (subscriptions, cache, record) is then an invocation of its own,
+/// not added to a link's syncing under the Free plan's 10 ms.
 async fn step(
     platform: &Platform,
     config: &Config,
@@ -292,7 +296,7 @@ async fn step(
             return Err(reason);
         }
     };
-    if !link.pending.is_empty() && link.pending.len() < before {
+    if link.pending.len() < before {
         match link.to_message() {
             Ok(body) => match platform.queue.send(&body).await {
                 Ok(()) => {
