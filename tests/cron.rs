@@ -284,7 +284,12 @@ fn two_overlapping_runs_do_not_both_sync() {
         .count();
     assert_eq!((ran, locked), (1, 1), "{a:?} / {b:?}");
     assert_eq!(data_urls(&n).len(), 1);
-    let links: Vec<Link> = n.queue.sent().iter().filter_map(Link::from_message).collect();
+    let links: Vec<Link> = n
+        .queue
+        .sent()
+        .iter()
+        .filter_map(Link::from_message)
+        .collect();
     assert_eq!(links.len(), 1, "{links:?}");
     report(run(cron::resume(&n.platform, &cfg, links[0].clone())));
     // Released afterwards: the next run syncs.
@@ -355,7 +360,10 @@ fn a_run_is_a_chain_of_links_each_within_its_share() {
         last_synced = synced;
     }
     // The run's end (subscriptions, cache, record) is a link of its own.
-    assert!(last_synced.is_empty(), "the last link synced {last_synced:?}");
+    assert!(
+        last_synced.is_empty(),
+        "the last link synced {last_synced:?}"
+    );
     assert_eq!(
         run(n.kv.get(LOCK_KEY)).unwrap(),
         None,
