@@ -2,10 +2,11 @@
 //!
 //! The global scope has its own limit (1 s on every plan), apart from an
 //! invocation's CPU (10 ms on the Free plan). A first call is the dearest:
-//! V8 compiles each wasm function on its first call, and the first console
-//! line sets up the runtime's formatter (4-6 ms under `wrangler dev`).
-//! The Worker's start event calls this, so those costs land in startup
-//! instead of on whichever request comes first.
+//! the first console line sets up the runtime's formatter (4-6 ms under
+//! `wrangler dev`), and code run for the first time costs several times
+//! its later runs (docs/decisions.md, #16's fifth session). The Worker's
+//! start event calls this, so those costs land in startup instead of on
+//! whichever request comes first.
 
 use crate::services::sql_guard::{guard, GuardConfig};
 
