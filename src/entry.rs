@@ -65,7 +65,8 @@ fn start() {
     if !built {
         tracing::error!("the router did not build; every request will get 500");
     }
-    crate::services::warm_up::at_startup();
+    let warmed = crate::services::warm_up::at_startup(js_sys::Date::now());
+    crate::services::platform::worker::params_to_js(&warmed.statements);
 }
 
 async fn to_req(mut req: worker::Request) -> worker::Result<Req> {

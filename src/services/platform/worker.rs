@@ -74,6 +74,15 @@ fn prepare(db: &D1Database, stmt: &Statement) -> PResult<worker::D1PreparedState
     db.prepare(stmt.sql.as_str()).bind(&args).map_err(perr)
 }
 
+/// A batch's parameters made JS values as `prepare` makes them, without a
+/// database: the start event's warm-up (`services::warm_up`) of that glue.
+pub fn params_to_js(stmts: &[Statement]) -> usize {
+    stmts
+        .iter()
+        .flat_map(|s| s.params.iter().map(to_js))
+        .count()
+}
+
 /// A row as D1 returned it, still in JS.
 #[derive(serde::Deserialize)]
 struct JsRow(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue);
