@@ -351,7 +351,8 @@ pub async fn sync_step(
     p.windows_total = all.len() as u32;
     p.error = None;
     p.resumes_at = None;
-    progress::save_in(platform, id, &mut record, name, &p).await;
+    // Saved when the step ends (or every `PROGRESS_EVERY_MS`), not as it
+    // starts: one KV write a step, and each costs the step CPU time.
     let earlier_requests = p.requests;
     let client = OuraClient::new(platform, config);
     let mut saved_at = platform.clock.now_ms();
