@@ -39,6 +39,12 @@ const ROUTER: &str = "oura_edge::router::";
 const BACKFILL: &str = "backfill run, every step and replay summed";
 /// A run's `sync:` step alone: samples nearest a frame of its future.
 const BACKFILL_SYNC: &str = "backfill sync: step, heart rate, 5-day window";
+/// The same step as the first one in a fresh isolate (first run of each
+/// rig): V8 compiles and runs unoptimised code there (docs/decisions.md).
+const BACKFILL_FRESH: &str = "backfill sync: step, first in a fresh isolate";
+/// Fresh isolates the first step is measured in (`CPU_FRESH`): the main
+/// rig's, then a new rig each.
+const FRESH_ISOLATES: usize = 3;
 /// `sync_step` is inlined into the future of its step body.
 const SYNC_STEP: &str = "backfill::sync_body";
 /// A run's `discover` step alone.
@@ -182,65 +188,92 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// One heart-rate `sync:` step per run: a Workflow over one window of
-/// `STEP_DAYS` (or `CPU_STEP_DAYS`), each run on days not synced before.
-/// Judges the `sync:` and `discover` steps, each one invocation, and prints
-/// what is not a request summed: those steps, `invalidate-cache` and the
-/// run's replays (an upper bound for the run).
+/// Backfill runs of heart rate, `STEPS` of them over `STEP_DAYS` (or
+/// `CPU_STEP_DAYS`), each run on days not synced before. Judges the
+/// `sync:` and `discover` steps, each one invocation; the first `sync:`
+/// step of an isolate is its own case, measured in `CPU_FRESH` isolates
+/// (new rigs after this one's runs). Prints what is not a request summed:
+/// those steps, `invalidate-cache` and the run's replays (an upper bound
+/// for the run).
 fn backfill_steps(b: &mut Bench) {
-    let (mut ms, mut sync_only, mut discover) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sums, mut warm, mut fresh, mut discover) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for run in 0..STEPS {
+        let (sum, sync_ms, discover_ms) = backfill_run(b, run);
+        sums.push(sum);
+        if run == 0 { &mut fresh } else { &mut warm }.push(sync_ms);
+        discover.push(discover_ms);
+    }
+    let isolates: usize = std::env::var("CPU_FRESH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(FRESH_ISOLATES);
+    for _ in 1..isolates {
+        let rig = Rig::start(SIM_DAYS, "workout", &[]);
+        b.cdp = Inspector::connect(rig.w.inspector_port);
+        b.rig = rig;
+        fresh.push(backfill_run(b, 0).1);
+    }
+    b.record(BACKFILL_SYNC, warm);
+    b.record(BACKFILL_FRESH, fresh);
+    b.record(BACKFILL_DISCOVER, discover);
+    // Not one invocation, so not judged against the limit.
+    eprintln!("{BACKFILL} (ms): {sums:.2?}");
+}
+
+/// One backfill run (the `run`th, on days not synced before): every step
+/// summed, its `sync:` step, its `discover` step (ms).
+fn backfill_run(b: &mut Bench, run: u32) -> (f64, f64, f64) {
     // `CPU_STEP_DAYS=1` measures a step's fixed cost (288 samples).
     let step_days: u32 = std::env::var("CPU_STEP_DAYS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(STEP_DAYS);
-    for run in 0..STEPS {
-        let offset = 1 + run * step_days;
-        let path = format!("/backfill?days={step_days}&offset_days={offset}&resources=heartrate");
-        b.cdp.start();
-        let ip = b.ip();
-        let auth = format!("Bearer {ADMIN}");
-        let headers = [
-            ("authorization", auth.as_str()),
-            ("cf-connecting-ip", ip.as_str()),
-        ];
-        let r = b.rig.w.send("POST", &path, &headers, Some(b""));
-        assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
-        let status_url = r.json()["statusUrl"]
-            .as_str()
-            .expect("statusUrl")
-            .to_string();
-        let mut last = serde_json::Value::Null;
-        wait_for("backfill", Duration::from_secs(600), || {
-            last = b.rig.w.send("GET", &status_url, &headers, None).json();
-            matches!(
-                last["status"].as_str(),
-                Some("complete" | "errored" | "terminated")
-            )
-        });
-        let p = b.cdp.stop();
-        assert_eq!(last["status"], "complete", "{last}");
-        eprintln!("backfill run {run}: {}", last["output"]);
-        ms.push(p.cpu_ms_excluding(ROUTER));
-        let step = |frame: &'static str| {
-            move |stack: &[String]| {
-                let has = |f: &str| stack.iter().any(|n| n.contains(f));
-                has(frame) && !has(ROUTER)
-            }
-        };
-        let sync_step = step(SYNC_STEP);
-        let sync_ms = p.cpu_ms_attributed(sync_step);
-        sync_only.push(sync_ms);
-        print_outlier_step(BACKFILL_SYNC, run as usize, sync_ms, &p, sync_step);
-        discover.push(p.cpu_ms_attributed(step(DISCOVER_STEP)));
-        let by_caller = std::env::var_os("CPU_BY_CALLER").is_some();
-        let hot = b.hot.entry(BACKFILL_SYNC.into()).or_default();
-        p.add_self_ms_attributed(sync_step, by_caller, hot);
-    }
-    b.record(BACKFILL_SYNC, sync_only);
-    b.record(BACKFILL_DISCOVER, discover);
-    // Not one invocation, so not judged against the limit.
-    eprintln!("{BACKFILL} (ms): {ms:.2?}");
+    let offset = 1 + run * step_days;
+    let path = format!("/backfill?days={step_days}&offset_days={offset}&resources=heartrate");
+    b.cdp.start();
+    let ip = b.ip();
+    let auth = format!("Bearer {ADMIN}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("cf-connecting-ip", ip.as_str()),
+    ];
+    let r = b.rig.w.send("POST", &path, &headers, Some(b""));
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    let status_url = r.json()["statusUrl"]
+        .as_str()
+        .expect("statusUrl")
+        .to_string();
+    let mut last = serde_json::Value::Null;
+    wait_for("backfill", Duration::from_secs(600), || {
+        last = b.rig.w.send("GET", &status_url, &headers, None).json();
+        matches!(
+            last["status"].as_str(),
+            Some("complete" | "errored" | "terminated")
+        )
+    });
+    let p = b.cdp.stop();
+    assert_eq!(last["status"], "complete", "{last}");
+    eprintln!("backfill run {run}: {}", last["output"]);
+    let step = |frame: &'static str| {
+        move |stack: &[String]| {
+            let has = |f: &str| stack.iter().any(|n| n.contains(f));
+            has(frame) && !has(ROUTER)
+        }
+    };
+    let sync_step = step(SYNC_STEP);
+    let sync_ms = p.cpu_ms_attributed(sync_step);
+    let case = if run == 0 {
+        BACKFILL_FRESH
+    } else {
+        BACKFILL_SYNC
+    };
+    print_outlier_step(case, run as usize, sync_ms, &p, sync_step);
+    let by_caller = std::env::var_os("CPU_BY_CALLER").is_some();
+    let hot = b.hot.entry(case.into()).or_default();
+    p.add_self_ms_attributed(sync_step, by_caller, hot);
+    let discover_ms = p.cpu_ms_attributed(step(DISCOVER_STEP));
+    (p.cpu_ms_excluding(ROUTER), sync_ms, discover_ms)
 }
 
 /// wrangler.toml's `max_batch_size`: what one consumer invocation gets.
