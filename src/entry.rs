@@ -66,7 +66,7 @@ fn start() {
         tracing::error!("the router did not build; every request will get 500");
     }
     let warmed = crate::services::warm_up::at_startup(js_sys::Date::now());
-    crate::services::platform::worker::params_to_js(&warmed.statements);
+    crate::services::platform::worker::warm_up_glue(&warmed.statements);
 }
 
 async fn to_req(mut req: worker::Request) -> worker::Result<Req> {

@@ -97,3 +97,40 @@ fn sql_guard_decides_as_on_the_host() {
         assert!(guard(sql, &[], &cfg).is_ok(), "{sql}");
     }
 }
+
+/// D1 results are read with one `JSON.stringify` and one parse: rows, the
+/// meta's counts (missing ones as 0), and integers past 2^53 as the floats
+/// a JS number holds.
+#[wasm_bindgen_test]
+fn d1_results_read_rows_meta_and_large_integers() {
+    use oura_edge::services::platform::worker::results_from_json;
+    let results = results_from_json(
+        r#"[{"success":true,"results":[{"id":9007199254740993,"name":"a","n":null}],
+             "meta":{"rows_read":3,"rows_written":2,"changes":1,"last_row_id":7,"size_after":4096,"duration":0.1}},
+            {"success":true,"results":[]},
+            {"success":true,"meta":{"rows_written":5}}]"#,
+    )
+    .expect("JSON");
+    assert_eq!(results.len(), 3);
+    let first = &results[0];
+    assert_eq!(first.rows.len(), 1);
+    assert_eq!(first.rows[0]["name"], "a");
+    assert!(first.rows[0]["n"].is_null());
+    assert!(first.rows[0]["id"].is_f64(), "{:?}", first.rows[0]["id"]);
+    assert_eq!(
+        (
+            first.meta.rows_read,
+            first.meta.rows_written,
+            first.meta.changes
+        ),
+        (3, 2, 1)
+    );
+    assert_eq!(
+        (first.meta.last_row_id, first.meta.size_after),
+        (Some(7), Some(4096))
+    );
+    assert!(results[1].rows.is_empty());
+    assert_eq!(results[1].meta.rows_read, 0);
+    assert_eq!(results[2].meta.rows_written, 5);
+    assert!(results_from_json("not json").is_err());
+}

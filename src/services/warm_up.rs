@@ -8,9 +8,10 @@
 //! `wrangler dev` with `--no-liftoff` (everything optimised at load) a
 //! fresh isolate's first backfill step costs what a warm one does
 //! (docs/decisions.md, #16's sixth session). The Worker's start event calls
-//! this, so the first calls land in startup instead of on whichever
-//! invocation comes first; the first console line (4-6 ms setting up the
-//! runtime's formatter) goes with them.
+//! this (and `platform::worker::warm_up_glue` with the batch built here),
+//! so the first calls land in startup instead of on whichever invocation
+//! comes first; the first console line (4-6 ms setting up the runtime's
+//! formatter) goes with them.
 
 use crate::services::backfill::{CollectionProgress, CollectionResult, Progress, StepOutcome};
 use crate::services::collections;

@@ -74,13 +74,24 @@ fn prepare(db: &D1Database, stmt: &Statement) -> PResult<worker::D1PreparedState
     db.prepare(stmt.sql.as_str()).bind(&args).map_err(perr)
 }
 
-/// A batch's parameters made JS values as `prepare` makes them, without a
-/// database: the start event's warm-up (`services::warm_up`) of that glue.
-pub fn params_to_js(stmts: &[Statement]) -> usize {
-    stmts
+/// The start event's warm-up (`services::warm_up`) of this file's glue: a
+/// batch's parameters made JS values as `prepare` makes them, and a made-up
+/// write batch's results read back as `batch` reads them. Returns the
+/// parameters converted and the results read.
+pub fn warm_up_glue(stmts: &[Statement]) -> (usize, usize) {
+    const RESULTS: &str = r#"[{"success":true,"results":[],"meta":{"rows_read":0,"rows_written":2}},
+        {"success":true,"results":[{"documents":1440,"rejected":0,"without_data":0}],"meta":{"rows_read":2880}}]"#;
+    let params = stmts
         .iter()
         .flat_map(|s| s.params.iter().map(to_js))
-        .count()
+        .count();
+    (params, results_from_json(RESULTS).map_or(0, |r| r.len()))
+}
+
+/// D1 batch results given as JSON text, read as `batch` reads the runtime's
+/// (for the warm-up and tests; `Err` if the text is not JSON).
+pub fn results_from_json(text: &str) -> PResult<Vec<QueryResult>> {
+    results_from_js(&js_sys::JSON::parse(text).map_err(js_err)?)
 }
 
 /// A row as D1 returned it, still in JS.
@@ -92,14 +103,25 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// Rows into Rust with one `JSON.stringify` and one parse: converting value
 /// by value costs a JS call per column and was most of a large result's
-/// CPU time. Integers past 2^53 stay floats, as a JS number is.
+/// CPU time.
 fn rows_from_js(rows: Vec<JsRow>) -> PResult<Vec<Row>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let array: js_sys::Array = rows.into_iter().map(|r| r.0).collect();
-    let text = String::from(js_sys::JSON::stringify(&array).map_err(js_err)?);
-    let mut rows: Vec<Row> = serde_json::from_str(&text).map_err(perr)?;
+    let mut rows: Vec<Row> = from_js_json(&array)?;
+    as_js_numbers(&mut rows);
+    Ok(rows)
+}
+
+/// A JS value into Rust through `JSON.stringify` and serde.
+fn from_js_json<T: serde::de::DeserializeOwned>(v: &JsValue) -> PResult<T> {
+    let text = String::from(js_sys::JSON::stringify(v).map_err(js_err)?);
+    serde_json::from_str(&text).map_err(perr)
+}
+
+/// Integers past 2^53 stay floats, as a JS number is.
+fn as_js_numbers(rows: &mut [Row]) {
     for v in rows.iter_mut().flat_map(|r| r.values_mut()) {
         if let Value::Number(n) = v {
             if n.as_f64().is_some_and(|f| f.abs() > MAX_SAFE_INTEGER) && !n.is_f64() {
@@ -107,7 +129,34 @@ fn rows_from_js(rows: Vec<JsRow>) -> PResult<Vec<Row>> {
             }
         }
     }
-    Ok(rows)
+}
+
+/// One D1 result object as JSON gives it (`success` and the rest ignored).
+#[derive(serde::Deserialize)]
+struct RawResult {
+    #[serde(default)]
+    results: Option<Vec<Row>>,
+    #[serde(default)]
+    meta: Option<RawMeta>,
+}
+
+impl From<RawResult> for QueryResult {
+    fn from(r: RawResult) -> QueryResult {
+        let mut rows = r.results.unwrap_or_default();
+        as_js_numbers(&mut rows);
+        QueryResult {
+            rows,
+            meta: r.meta.unwrap_or_default().into(),
+        }
+    }
+}
+
+/// A `batch`'s array of D1 results, all in one `JSON.stringify` and one
+/// parse: through workers-rs each result's rows and `meta` took JS calls
+/// field by field.
+fn results_from_js(results: &JsValue) -> PResult<Vec<QueryResult>> {
+    let raw: Vec<RawResult> = from_js_json(results)?;
+    Ok(raw.into_iter().map(QueryResult::from).collect())
 }
 
 fn meta_of(r: &worker::D1Result) -> PResult<QueryMeta> {
@@ -131,37 +180,37 @@ struct RawMeta {
     size_after: Option<f64>,
 }
 
+impl From<RawMeta> for QueryMeta {
+    fn from(m: RawMeta) -> QueryMeta {
+        let count = |v: Option<f64>| v.unwrap_or(0.0).max(0.0) as u64;
+        QueryMeta {
+            rows_read: count(m.rows_read),
+            rows_written: count(m.rows_written),
+            changes: count(m.changes),
+            last_row_id: m.last_row_id.map(|v| v as i64),
+            size_after: m.size_after.map(|v| v.max(0.0) as u64),
+        }
+    }
+}
+
 fn raw_meta(result: &JsValue) -> PResult<QueryMeta> {
     let meta = Reflect::get(result, &JsValue::from_str("meta")).map_err(js_err)?;
     let m: RawMeta = if meta.is_object() {
-        let text = String::from(js_sys::JSON::stringify(&meta).map_err(js_err)?);
-        serde_json::from_str(&text).map_err(perr)?
+        from_js_json(&meta)?
     } else {
         RawMeta::default()
     };
-    let count = |v: Option<f64>| v.unwrap_or(0.0).max(0.0) as u64;
-    Ok(QueryMeta {
-        rows_read: count(m.rows_read),
-        rows_written: count(m.rows_written),
-        changes: count(m.changes),
-        last_row_id: m.last_row_id.map(|v| v as i64),
-        size_after: m.size_after.map(|v| v.max(0.0) as u64),
-    })
-}
-
-fn to_result(r: &worker::D1Result) -> PResult<QueryResult> {
-    Ok(QueryResult {
-        rows: rows_from_js(r.results::<JsRow>().map_err(perr)?)?,
-        meta: meta_of(r)?,
-    })
+    Ok(m.into())
 }
 
 impl Db for WorkerDb {
     fn query<'a>(&'a self, stmt: &'a Statement) -> BoxFut<'a, PResult<QueryResult>> {
         Box::pin(async move {
             let db = binding(&self.0, DB_BINDING)?;
-            let r = prepare(db, stmt)?.all().await.map_err(perr)?;
-            to_result(&r)
+            let pending = prepare(db, stmt)?.inner().all().map_err(js_err)?;
+            let result = JsFuture::from(pending).await.map_err(js_err)?;
+            let raw: RawResult = from_js_json(&result)?;
+            Ok(raw.into())
         })
     }
 
@@ -220,8 +269,9 @@ impl Db for WorkerDb {
                 .iter()
                 .map(|s| prepare(db, s))
                 .collect::<PResult<Vec<_>>>()?;
-            let results = db.batch(prepared).await.map_err(perr)?;
-            results.iter().map(to_result).collect()
+            let statements: js_sys::Array = prepared.iter().map(|p| p.inner()).collect();
+            let results = call(db.as_ref(), "batch", &[statements.into()]).await?;
+            results_from_js(&results)
         })
     }
 }
