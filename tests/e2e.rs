@@ -395,6 +395,12 @@ fn usage_meter_counts_real_d1(w: &Wrangler) {
     eprintln!("e2e usage today: {today}");
 }
 
+/// Startup (`services::warm_up`) ran to its log line.
+fn startup_logged_its_line(w: &Wrangler) {
+    let log = w.log();
+    assert!(log.contains("isolate started"), "{log}");
+}
+
 #[test]
 fn e2e_against_wrangler_dev() {
     let sim = Sim::start(40, &today_utc().to_string(), "+00:00");
@@ -409,7 +415,8 @@ fn e2e_against_wrangler_dev() {
     .collect();
     vars.extend(sim.worker_vars());
     let w = Wrangler::start(&vars);
-    let checks: [Check; 8] = [
+    let checks: [Check; 9] = [
+        ("startup logged its line", startup_logged_its_line),
         (
             "health is rate limited per IP",
             health_is_rate_limited_per_ip,

@@ -369,11 +369,17 @@ impl HttpClient for WorkerHttp {
 
 /// The global `fetch`, keeping the runtime's own `Response`: workers-rs's
 /// `Fetch::send` wraps it in a type whose body can only be read as a stream.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, a throw caught as an error: it throws, rather
+    /// than rejects, where it may not run (the global scope).
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn global_fetch(request: &web_sys::Request) -> Result<js_sys::Promise, JsValue>;
+}
+
 async fn fetch(request: &web_sys::Request) -> PResult<web_sys::Response> {
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let res = JsFuture::from(global.fetch_with_request(request))
-        .await
-        .map_err(js_err)?;
+    let pending = global_fetch(request).map_err(js_err)?;
+    let res = JsFuture::from(pending).await.map_err(js_err)?;
     res.dyn_into()
         .map_err(|_| PlatformError::new("fetch did not return a Response"))
 }
