@@ -65,8 +65,7 @@ fn start() {
     if !built {
         tracing::error!("the router did not build; every request will get 500");
     }
-    let warmed = crate::services::warm_up::at_startup(js_sys::Date::now());
-    crate::services::platform::worker::warm_up_glue(&warmed.statements);
+    crate::services::warm_up::at_startup();
 }
 
 async fn to_req(mut req: worker::Request) -> worker::Result<Req> {

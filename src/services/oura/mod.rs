@@ -11,12 +11,12 @@ mod breaker;
 mod client;
 mod discovery;
 mod error;
-pub(crate) mod pagination;
+mod pagination;
 mod refresh;
 mod retry;
 pub mod tokens;
 pub mod url;
-pub(crate) mod windows;
+mod windows;
 
 pub use breaker::{BreakerState, COOL_DOWN_MS as BREAKER_COOL_DOWN_MS, KV_KEY as BREAKER_KV_KEY};
 pub use client::OuraClient;

@@ -74,22 +74,8 @@ fn prepare(db: &D1Database, stmt: &Statement) -> PResult<worker::D1PreparedState
     db.prepare(stmt.sql.as_str()).bind(&args).map_err(perr)
 }
 
-/// The start event's warm-up (`services::warm_up`) of this file's glue: a
-/// batch's parameters made JS values as `prepare` makes them, and a made-up
-/// write batch's results read back as `batch` reads them. Returns the
-/// parameters converted and the results read.
-pub fn warm_up_glue(stmts: &[Statement]) -> (usize, usize) {
-    const RESULTS: &str = r#"[{"success":true,"results":[],"meta":{"rows_read":0,"rows_written":2}},
-        {"success":true,"results":[{"documents":1440,"rejected":0,"without_data":0}],"meta":{"rows_read":2880}}]"#;
-    let params = stmts
-        .iter()
-        .flat_map(|s| s.params.iter().map(to_js))
-        .count();
-    (params, results_from_json(RESULTS).map_or(0, |r| r.len()))
-}
-
 /// D1 batch results given as JSON text, read as `batch` reads the runtime's
-/// (for the warm-up and tests; `Err` if the text is not JSON).
+/// (for tests: `tests/wasm.rs`; `Err` if the text is not JSON).
 pub fn results_from_json(text: &str) -> PResult<Vec<QueryResult>> {
     results_from_js(&js_sys::JSON::parse(text).map_err(js_err)?)
 }

@@ -7,7 +7,7 @@ mod counts;
 mod meter;
 mod queue_ops;
 mod settings;
-pub(crate) mod store;
+mod store;
 
 pub use counts::{Usage, FIELDS};
 pub use meter::{day_of, metered, step_scope, Invocation, Meter};

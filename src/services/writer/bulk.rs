@@ -143,41 +143,6 @@ fn group_statements(
     out
 }
 
-/// A window's batch, and where in it the stage and the counts are.
-pub struct PagesBatch {
-    pub stmts: Vec<Statement>,
-    /// The count statement of each group.
-    counts_at: Vec<usize>,
-    /// The statements that stage or empty `bulk_pages` (not the data's rows).
-    stage_at: Vec<usize>,
-}
-
-/// The one batch that writes `pages` of the window `[first, last]`.
-pub fn pages_batch(
-    spec: &TableSpec,
-    bulk: &BulkRows,
-    pages: &[String],
-    (first, last): (NaiveDate, NaiveDate),
-    now_iso: &str,
-) -> PagesBatch {
-    let mut stmts = Vec::new();
-    let (mut counts_at, mut stage_at) = (Vec::new(), Vec::new());
-    for (id, group) in groups(pages).into_iter().enumerate() {
-        // The stage first, then the counts.
-        stage_at.push(stmts.len());
-        counts_at.push(stmts.len() + 1);
-        stmts.extend(group_statements(spec, bulk, id, group, now_iso));
-    }
-    stage_at.push(stmts.len());
-    stmts.push(Statement::new("DELETE FROM bulk_pages", vec![]));
-    stmts.extend(rollups::refresh_days(spec.table, first, last));
-    PagesBatch {
-        stmts,
-        counts_at,
-        stage_at,
-    }
-}
-
 /// Writes every page (Oura list bodies, `{"data": [...], …}`) of one
 /// window `[first, last]` in one atomic batch.
 pub async fn write_pages(
@@ -191,11 +156,17 @@ pub async fn write_pages(
     if pages.is_empty() {
         return Ok(BulkWritten::default());
     }
-    let PagesBatch {
-        stmts,
-        counts_at,
-        stage_at,
-    } = pages_batch(spec, bulk, pages, (first, last), now_iso);
+    let mut stmts = Vec::new();
+    let (mut counts_at, mut stage_at) = (Vec::new(), Vec::new());
+    for (id, group) in groups(pages).into_iter().enumerate() {
+        // The stage first, then the counts.
+        stage_at.push(stmts.len());
+        counts_at.push(stmts.len() + 1);
+        stmts.extend(group_statements(spec, bulk, id, group, now_iso));
+    }
+    stage_at.push(stmts.len());
+    stmts.push(Statement::new("DELETE FROM bulk_pages", vec![]));
+    stmts.extend(rollups::refresh_days(spec.table, first, last));
     let results = db.batch(&stmts).await?;
     let mut out = BulkWritten::default();
     for at in counts_at {
