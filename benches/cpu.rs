@@ -40,7 +40,8 @@ const BACKFILL: &str = "backfill run, every step and replay summed";
 /// A run's `sync:` step alone: samples nearest a frame of its future.
 const BACKFILL_SYNC: &str = "backfill sync: step, heart rate, 5-day window";
 /// The same step as the first one in a fresh isolate (first run of each
-/// rig): V8 compiles and runs unoptimised code there (docs/decisions.md).
+/// rig): V8 compiles there every wasm function the step is the first to
+/// call (docs/decisions.md, #16's sixth session).
 const BACKFILL_FRESH: &str = "backfill sync: step, first in a fresh isolate";
 /// Fresh isolates the first step is measured in (`CPU_FRESH`): the main
 /// rig's, then a new rig each.
