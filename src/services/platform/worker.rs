@@ -353,8 +353,6 @@ impl HttpClient for WorkerHttp {
     }
 }
 
-/// The global `fetch`, keeping the runtime's own `Response`: workers-rs's
-/// `Fetch::send` wraps it in a type whose body can only be read as a stream.
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     /// The global `fetch`, a throw caught as an error: it throws, rather
@@ -363,6 +361,8 @@ extern "C" {
     fn global_fetch(request: &web_sys::Request) -> Result<js_sys::Promise, JsValue>;
 }
 
+/// The global `fetch`, keeping the runtime's own `Response`: workers-rs's
+/// `Fetch::send` wraps it in a type whose body can only be read as a stream.
 async fn fetch(request: &web_sys::Request) -> PResult<web_sys::Response> {
     let pending = global_fetch(request).map_err(js_err)?;
     let res = JsFuture::from(pending).await.map_err(js_err)?;
