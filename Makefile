@@ -70,6 +70,7 @@ bench: build-fast
 	@$(ENV) cargo bench --bench frugal
 	@$(ENV) cargo bench --bench simulated_day
 	@$(ENV) cargo bench --bench cpu
+	@$(ENV) cargo bench --bench first_calls
 	@$(MAKE) --no-print-directory build
 	@$(ENV) cargo bench --bench cold_start
 

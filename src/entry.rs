@@ -65,7 +65,10 @@ fn start() {
     if !built {
         tracing::error!("the router did not build; every request will get 500");
     }
-    crate::services::warm_up::at_startup();
+    if !crate::services::warm_up::at_startup() {
+        // Only the first invocations get dearer; nothing else depends on it.
+        tracing::warn!("the startup rehearsal did not go all the way through");
+    }
 }
 
 async fn to_req(mut req: worker::Request) -> worker::Result<Req> {

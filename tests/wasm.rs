@@ -134,3 +134,14 @@ fn d1_results_read_rows_meta_and_large_integers() {
     assert_eq!(results[2].meta.rows_written, 5);
     assert!(results_from_json("not json").is_err());
 }
+
+/// The start event's rehearsal finishes in one poll in wasm too (there it
+/// also reads a D1 result): otherwise startup would compile less than the
+/// first backfill step needs, and say so only in a log line.
+#[wasm_bindgen_test]
+fn the_startup_rehearsal_goes_all_the_way_through() {
+    assert!(oura_edge::services::warm_up::at_startup());
+    let out = oura_edge::services::warm_up::rehearse_backfill_step().expect("finished");
+    assert_eq!(out["finished"], true, "{out}");
+    assert_eq!(out["result"]["requests"], 1, "{out}");
+}

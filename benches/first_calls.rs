@@ -1,0 +1,184 @@
+//! What V8 compiles for a fresh isolate's first backfill `sync:` step, and
+//! how much of it the start event's rehearsal (`services::warm_up`) already
+//! compiled. V8 compiles each wasm function on its first call, on the
+//! invocation's CPU; `--trace-wasm-compilation-times` prints each compile
+//! with its time, which this bench reads from `wrangler dev`'s log (no
+//! profiler attached: V8's own timing).
+//!
+//! Under `wrangler dev` the inspector connects after startup, and V8 then
+//! drops the wasm code compiled so far (every function is compiled again on
+//! its next call), so the step here still pays for all of it. Deployed, no
+//! inspector connects: what startup compiled stays. The bench reports both.
+//! `make bench`; `make build-fast` first (the names section names them).
+
+#[path = "../tests/local_runtime/mod.rs"]
+mod local_runtime;
+
+use local_runtime::webhooks::{Rig, ADMIN};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+const FLAGS: &str = "--trace-wasm-compilation-times";
+const SIM_DAYS: u32 = 30;
+/// The step's first and last frames: its body's future, and its drop.
+const STEP_FIRST: &str = "backfill::sync_body::{{closure}}";
+const STEP_LAST: &str = "drop_in_place<oura_edge::services::backfill::sync_body";
+
+/// One Liftoff compile: function index, µs, body bytes.
+type Compile = (u32, u64, u64);
+
+fn main() {
+    std::env::set_var("MINIFLARE_WORKERD_V8_FLAGS", FLAGS);
+    let rig = Rig::start(SIM_DAYS, "workout", &[]);
+    let names = function_names(&local_runtime::root().join("build/index_bg.wasm"));
+    let before = rig.w.log().len();
+    backfill_heart_rate(&rig);
+    let log = rig.w.log();
+    let startup = startup_compiles(&log);
+    let run: Vec<Compile> = log[before..].lines().filter_map(liftoff).collect();
+    let named = |c: &Compile| names.get(&c.0).map_or("?", String::as_str);
+    let first = run.iter().position(|c| named(c).contains(STEP_FIRST));
+    let last = run.iter().rposition(|c| named(c).contains(STEP_LAST));
+    let (Some(first), Some(last)) = (first, last) else {
+        panic!("no compile of the step's future in the log: is build/ a build with names?");
+    };
+    let step = &run[first..=last];
+    let (kept, left): (Vec<Compile>, Vec<Compile>) =
+        step.iter().partition(|c| startup.contains(&c.0));
+    println!("wasm compiled by V8 (Liftoff), fresh isolate ({FLAGS})");
+    println!("{:<58} {:>9} {:>8} {:>9}", "", "functions", "ms", "KB");
+    row(
+        "startup (start event, rehearsal included)",
+        &startup_list(&log),
+    );
+    row("the backfill run, every invocation", &run);
+    row("its first sync: step", step);
+    row(
+        "  of which startup had compiled (kept when deployed)",
+        &kept,
+    );
+    row("  left to the step when deployed", &left);
+    let mut rest = left.clone();
+    rest.sort_by_key(|c| std::cmp::Reverse(c.2));
+    println!("largest left to the step:");
+    for c in rest.iter().take(8) {
+        println!("  {:>6} B {:>5} µs  {}", c.2, c.1, named(c));
+    }
+}
+
+fn row(what: &str, compiles: &[Compile]) {
+    let us: u64 = compiles.iter().map(|c| c.1).sum();
+    let bytes: u64 = compiles.iter().map(|c| c.2).sum();
+    println!(
+        "{what:<58} {:>9} {:>8.2} {:>9.1}",
+        compiles.len(),
+        us as f64 / 1000.0,
+        bytes as f64 / 1024.0
+    );
+}
+
+/// `Compiled function 0x…#163 using Liftoff, took 266 μs and … bytes;
+/// bodysize 7095 codesize 35084` → (163, 266, 7095).
+fn liftoff(line: &str) -> Option<Compile> {
+    let rest = line.split_once("Compiled function ")?.1;
+    let index = rest.split_once('#')?.1.split_once(' ')?.0.parse().ok()?;
+    if !rest.contains("using Liftoff") {
+        return None;
+    }
+    let took = rest.split_once("took ")?.1;
+    let (n, unit) = took.split_once(' ')?;
+    let us = n.parse::<u64>().ok()? * if unit.starts_with("ms") { 1000 } else { 1 };
+    let body = rest
+        .split_once("bodysize ")?
+        .1
+        .split_once(' ')?
+        .0
+        .parse()
+        .ok()?;
+    Some((index, us, body))
+}
+
+/// The compiles between the start event's log line and the server's
+/// readiness: startup's own.
+fn startup_list(log: &str) -> Vec<Compile> {
+    let from = log
+        .find("isolate started")
+        .expect("startup logged its line");
+    let to = log[from..].find("Ready on").map_or(log.len(), |i| from + i);
+    log[from..to].lines().filter_map(liftoff).collect()
+}
+
+fn startup_compiles(log: &str) -> HashSet<u32> {
+    startup_list(log).iter().map(|c| c.0).collect()
+}
+
+/// A backfill of heart rate's largest window, as the CPU bench runs it.
+fn backfill_heart_rate(rig: &Rig) {
+    let auth = format!("Bearer {ADMIN}");
+    let headers = [("authorization", auth.as_str())];
+    let path = "/backfill?days=5&offset_days=1&resources=heartrate";
+    let r = rig.w.send("POST", path, &headers, Some(b""));
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    let status = r.json()["statusUrl"]
+        .as_str()
+        .expect("statusUrl")
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let s = rig.w.send("GET", &status, &headers, None).json();
+        match s["status"].as_str() {
+            Some("complete") => return,
+            Some("errored" | "terminated") => panic!("backfill: {s}"),
+            _ => assert!(Instant::now() < deadline, "backfill still running: {s}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Function index → name, from the wasm's `name` section (function names
+/// are its subsection 1; indices count imports, as V8's do).
+fn function_names(path: &std::path::Path) -> HashMap<u32, String> {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut names = HashMap::new();
+    let mut i = 8;
+    while i < b.len() {
+        let id = b[i];
+        let (size, at) = leb(&b, i + 1);
+        let end = at + size as usize;
+        let (len, name_at) = leb(&b, at);
+        if id == 0 && &b[name_at..name_at + len as usize] == b"name" {
+            let mut j = name_at + len as usize;
+            while j < end {
+                let sub = b[j];
+                let (sub_size, body) = leb(&b, j + 1);
+                if sub == 1 {
+                    let (count, mut k) = leb(&b, body);
+                    for _ in 0..count {
+                        let (index, at) = leb(&b, k);
+                        let (n, text) = leb(&b, at);
+                        let name = &b[text..text + n as usize];
+                        names.insert(index, String::from_utf8_lossy(name).into_owned());
+                        k = text + n as usize;
+                    }
+                }
+                j = body + sub_size as usize;
+            }
+        }
+        i = end;
+    }
+    names
+}
+
+/// An unsigned LEB128 at `at`: its value and the offset after it.
+fn leb(b: &[u8], mut at: usize) -> (u32, usize) {
+    let (mut v, mut shift) = (0u32, 0);
+    loop {
+        let byte = b[at];
+        at += 1;
+        v |= u32::from(byte & 0x7f) << shift;
+        shift += 7;
+        if byte < 0x80 {
+            return (v, at);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Work done once at isolate startup so that no invocation pays for it.
+//!
+//! The global scope has its own limit (1 s on every plan), apart from an
+//! invocation's CPU (10 ms on the Free plan). A first call is the dearest:
+//! the first console line sets up the runtime's formatter, and V8 compiles
+//! each wasm function when it is first called (docs/decisions.md, #16's
+//! seventh session: 4.7 ms of compiling for a fresh isolate's first
+//! backfill step). The Worker's start event calls this, so those costs land
+//! in startup instead of on whichever invocation comes first.
+
+mod stage;
+
+use crate::services::backfill::{self, Params};
+use crate::services::config::Config;
+use crate::services::sql_guard::{guard, GuardConfig};
+use crate::services::usage::{self, Meter};
+use serde_json::Value;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+/// The Resting HR panel's query: it runs the guard's lexer, parser, walk
+/// and row cap once.
+const PANEL_QUERY: &str = "SELECT heart_rate_lowest AS value FROM sleep_episodes \
+    WHERE heart_rate_lowest IS NOT NULL ORDER BY day DESC LIMIT 1";
+
+/// What D1's binding returns for a batch of one write, as JSON text.
+#[cfg(target_arch = "wasm32")]
+const D1_BATCH: &str = r#"[{"results":[{"n":1}],"success":true,"meta":{"rows_read":1,"rows_written":1,"changes":1,"last_row_id":1,"size_after":4096}}]"#;
+
+/// Runs the code every request or `/api/sql` call starts with, a backfill
+/// step on the stage and (on the Worker) the reading of a D1 result; `true`
+/// when all went all the way through (they do: tests hold them to that).
+pub fn at_startup() -> bool {
+    // One line per isolate: it also shows in the logs when an isolate started.
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "isolate started");
+    let guarded = guard(PANEL_QUERY, &[], &GuardConfig::for_schema(100)).is_ok();
+    let rehearsed = rehearse_backfill_step().is_ok_and(|out| out["finished"] == true);
+    #[cfg(target_arch = "wasm32")]
+    let rehearsed = rehearsed
+        && crate::services::platform::worker::results_from_json(D1_BATCH)
+            .is_ok_and(|r| r.len() == 1);
+    guarded && rehearsed
+}
+
+/// A heart-rate `sync:` step, as the Workflow runs it (metered, in its own
+/// step scope), over the in-memory stage: the step's own code is compiled
+/// before any real step needs it. Its outcome, or why it stopped.
+pub fn rehearse_backfill_step() -> Result<Value, String> {
+    let platform = usage::metered(&stage::platform(), &Meter::new(), 0.0);
+    let config = Config::from_lookup(|_| None);
+    let params = Params {
+        instance_id: "stage".into(),
+        total_days: 5,
+        offset_days: 1,
+        start: "2025-12-27".into(),
+        end: "2025-12-31".into(),
+        resources: vec!["heartrate".into()],
+    };
+    let step = async {
+        let platform = usage::step_scope(&platform);
+        let out = backfill::sync_step(&platform, &config, &params, "heartrate").await;
+        usage::finish(&platform).await;
+        out
+    };
+    at_once(step).ok_or_else(|| "the step waited on something".to_string())?
+}
+
+/// Polls `fut` once: the stage answers at once, so the rehearsed paths
+/// finish in one poll; `None` if one did not.
+fn at_once<F: Future>(fut: F) -> Option<F::Output> {
+    let mut cx = Context::from_waker(Waker::noop());
+    match pin!(fut).poll(&mut cx) {
+        Poll::Ready(out) => Some(out),
+        Poll::Pending => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warm_up_query_goes_all_the_way_through_the_guard() {
+        assert!(super::at_startup());
+    }
+
+    #[test]
+    fn the_rehearsed_step_syncs_its_whole_window() {
+        let out = rehearse_backfill_step().expect("the rehearsal finished");
+        assert_eq!(out["finished"], true, "{out}");
+        assert_eq!(out["result"]["success"], true, "{out}");
+        assert_eq!(out["result"]["windows"], 1, "{out}");
+        // Fetched once, and its write went to D1 (which, on the stage, runs
+        // no SQL: rows and documents are what its answers say).
+        assert_eq!(out["result"]["requests"], 1, "{out}");
+        assert!(out["result"]["rows_written"].as_u64() > Some(0), "{out}");
+    }
+}
