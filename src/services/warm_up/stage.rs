@@ -15,11 +15,11 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// 2026-01-01T00:00:00Z: the stage's fixed "now".
-pub const NOW_MS: f64 = 1_767_225_600_000.0;
+const NOW_MS: f64 = 1_767_225_600_000.0;
 /// Samples in the made-up page: enough to take every branch of a window's
 /// write (its statements are built from the page as a whole), few enough
 /// to cost startup little.
-pub const SAMPLES: usize = 48;
+const SAMPLES: usize = 48;
 
 /// The stage's platform.
 pub fn platform() -> Platform {
@@ -115,7 +115,7 @@ impl Kv for StageKv {
 /// Oura: every request gets the same page of `SAMPLES` heart-rate samples.
 struct StageOura;
 
-pub fn heart_rate_page() -> String {
+fn heart_rate_page() -> String {
     let data: Vec<Value> = (0..SAMPLES)
         .map(|i| {
             let at = iso_timestamp(NOW_MS + i as f64 * 300_000.0);
