@@ -1,13 +1,13 @@
-//! What V8 compiles for a fresh isolate's first backfill `sync:` step, and
-//! how much of it the start event's rehearsal (`services::warm_up`) already
-//! compiled. V8 compiles each wasm function on its first call, on the
+//! What V8 compiles for a fresh isolate's first backfill `sync:` step and
+//! for a cron run's first link, and how much of it the start event's
+//! rehearsals (`services::warm_up`) already compiled. V8 compiles each wasm function on its first call, on the
 //! invocation's CPU; `--trace-wasm-compilation-times` prints each compile
 //! with its time, which this bench reads from `wrangler dev`'s log (no
 //! profiler attached: V8's own timing).
 //!
 //! Under `wrangler dev` the inspector connects after startup, and V8 then
 //! drops the wasm code compiled so far (every function is compiled again on
-//! its next call), so the step here still pays for all of it. Deployed, no
+//! its next call), so the invocations here still pay for all of it. Deployed, no
 //! inspector connects: what startup compiled stays. The bench reports both.
 //! `make bench`; `make build-fast` first (the names section names them).
 
@@ -20,49 +20,73 @@ use std::time::{Duration, Instant};
 
 const FLAGS: &str = "--trace-wasm-compilation-times";
 const SIM_DAYS: u32 = 30;
-/// The step's first and last frames: its body's future, and its drop.
-const STEP_FIRST: &str = "backfill::sync_body::{{closure}}";
-const STEP_LAST: &str = "drop_in_place<oura_edge::services::backfill::sync_body";
 
 /// One Liftoff compile: function index, µs, body bytes.
 type Compile = (u32, u64, u64);
 
+/// A case: what drives it, and the first and last frames of the
+/// invocation measured (its future, and that future's drop).
+struct Case {
+    name: &'static str,
+    drive: fn(&Rig),
+    first: &'static str,
+    last: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "first backfill sync: step (heart rate, 5 days)",
+        drive: backfill_heart_rate,
+        first: "backfill::sync_body::{{closure}}",
+        last: "drop_in_place<oura_edge::services::backfill::sync_body",
+    },
+    Case {
+        name: "a cron run's first link",
+        drive: cron_run,
+        first: "services::cron::run::{{closure}}",
+        last: "drop_in_place<oura_edge::services::cron::run::{{closure}}",
+    },
+];
+
 fn main() {
     std::env::set_var("MINIFLARE_WORKERD_V8_FLAGS", FLAGS);
-    let rig = Rig::start(SIM_DAYS, "workout", &[]);
     let names = function_names(&local_runtime::root().join("build/index_bg.wasm"));
-    let before = rig.w.log().len();
-    backfill_heart_rate(&rig);
-    let log = rig.w.log();
-    let startup = startup_compiles(&log);
-    let run: Vec<Compile> = log[before..].lines().filter_map(liftoff).collect();
-    let named = |c: &Compile| names.get(&c.0).map_or("?", String::as_str);
-    let first = run.iter().position(|c| named(c).contains(STEP_FIRST));
-    let last = run.iter().rposition(|c| named(c).contains(STEP_LAST));
-    let (Some(first), Some(last)) = (first, last) else {
-        panic!("no compile of the step's future in the log: is build/ a build with names?");
-    };
-    let step = &run[first..=last];
-    let (kept, left): (Vec<Compile>, Vec<Compile>) =
-        step.iter().partition(|c| startup.contains(&c.0));
-    println!("wasm compiled by V8 (Liftoff), fresh isolate ({FLAGS})");
+    println!("wasm compiled by V8 (Liftoff) in a fresh isolate ({FLAGS})");
     println!("{:<58} {:>9} {:>8} {:>9}", "", "functions", "ms", "KB");
-    row(
-        "startup (start event, rehearsal included)",
-        &startup_list(&log),
-    );
-    row("the backfill run, every invocation", &run);
-    row("its first sync: step", step);
-    row(
-        "  of which startup had compiled (kept when deployed)",
-        &kept,
-    );
-    row("  left to the step when deployed", &left);
-    let mut rest = left.clone();
-    rest.sort_by_key(|c| std::cmp::Reverse(c.2));
-    println!("largest left to the step:");
-    for c in rest.iter().take(8) {
-        println!("  {:>6} B {:>5} µs  {}", c.2, c.1, named(c));
+    for case in CASES {
+        // Each case in an isolate of its own: nothing else ran there first.
+        let rig = Rig::start(SIM_DAYS, "workout", &[]);
+        let before = rig.w.log().len();
+        (case.drive)(&rig);
+        let log = rig.w.log();
+        let startup = startup_list(&log);
+        let at_startup: HashSet<u32> = startup.iter().map(|c| c.0).collect();
+        let run: Vec<Compile> = log[before..].lines().filter_map(liftoff).collect();
+        let named = |c: &Compile| names.get(&c.0).map_or("?", String::as_str);
+        let first = run.iter().position(|c| named(c).contains(case.first));
+        let last = run.iter().rposition(|c| named(c).contains(case.last));
+        let (Some(first), Some(last)) = (first, last) else {
+            panic!(
+                "{}: its future was not compiled: is build/ a build with names?",
+                case.name
+            );
+        };
+        let own = &run[first..=last];
+        let (kept, left): (Vec<Compile>, Vec<Compile>) =
+            own.iter().partition(|c| at_startup.contains(&c.0));
+        println!("{}", case.name);
+        row("  startup (start event, rehearsals included)", &startup);
+        row("  the invocation", own);
+        row(
+            "    of which startup had compiled (kept when deployed)",
+            &kept,
+        );
+        row("    left to the invocation when deployed", &left);
+        let mut rest = left.clone();
+        rest.sort_by_key(|c| std::cmp::Reverse(c.2));
+        for c in rest.iter().take(5) {
+            println!("      {:>6} B {:>5} µs  {}", c.2, c.1, named(c));
+        }
     }
 }
 
@@ -108,8 +132,17 @@ fn startup_list(log: &str) -> Vec<Compile> {
     log[from..to].lines().filter_map(liftoff).collect()
 }
 
-fn startup_compiles(log: &str) -> HashSet<u32> {
-    startup_list(log).iter().map(|c| c.0).collect()
+/// One scheduled run, every link of it (the first is measured).
+fn cron_run(rig: &Rig) {
+    let r = rig
+        .w
+        .send("GET", "/__scheduled?cron=0+*/2+*+*+*", &[], None);
+    assert_eq!(r.status, 200);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !rig.w.log().contains("cron finished") {
+        assert!(Instant::now() < deadline, "the cron run did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// A backfill of heart rate's largest window, as the CPU bench runs it.

@@ -395,10 +395,12 @@ fn usage_meter_counts_real_d1(w: &Wrangler) {
     eprintln!("e2e usage today: {today}");
 }
 
-/// Startup (`services::warm_up`) ran to its log line.
+/// Startup (`services::warm_up`) ran to its log line, and its rehearsals
+/// went all the way through in the real runtime.
 fn startup_logged_its_line(w: &Wrangler) {
     let log = w.log();
     assert!(log.contains("isolate started"), "{log}");
+    assert!(!log.contains("startup rehearsal did not"), "{log}");
 }
 
 #[test]

@@ -144,4 +144,6 @@ fn the_startup_rehearsal_goes_all_the_way_through() {
     let out = oura_edge::services::warm_up::rehearse_backfill_step().expect("finished");
     assert_eq!(out["finished"], true, "{out}");
     assert_eq!(out["result"]["requests"], 1, "{out}");
+    let pending = oura_edge::services::warm_up::rehearse_cron_link().expect("continued");
+    assert!(!pending.is_empty());
 }

@@ -1,9 +1,12 @@
 //! A platform that answers from memory, for rehearsing real code paths at
 //! startup: nothing it does leaves the isolate. D1 runs no SQL: it knows
 //! one OAuth token, returns no other rows and says each write changed a
-//! row; KV is a map; Oura answers every request with one page of made-up
-//! heart-rate samples.
+//! row; KV is a map holding the collections discovery cached; Oura answers
+//! heart rate with one page of made-up samples and any other collection
+//! with one bare daily document.
 
+use crate::services::collections::REGISTRY;
+use crate::services::oura::COLLECTIONS_KV_KEY;
 use crate::services::platform::{
     Analytics, BoxFut, Clock, DataPoint, Db, HttpClient, Kv, OutRequest, OutResponse, PResult,
     Platform, QueryMeta, QueryResult, Queue, RateLimiter, Row, Sleeper, Statement, Workflows,
@@ -25,7 +28,7 @@ const SAMPLES: usize = 48;
 pub fn platform() -> Platform {
     Platform {
         db: Rc::new(StageDb),
-        kv: Rc::new(StageKv::default()),
+        kv: Rc::new(StageKv::with_discovery()),
         queue: Rc::new(Nothing),
         http: Rc::new(StageOura),
         limiter: Rc::new(Nothing),
@@ -82,8 +85,20 @@ impl Db for StageDb {
     }
 }
 
-#[derive(Default)]
 struct StageKv(RefCell<BTreeMap<String, String>>);
+
+impl StageKv {
+    /// Holds what discovery caches for a day (so a cron run reads it, as
+    /// most runs do): every collection of the registry.
+    fn with_discovery() -> StageKv {
+        let names: Vec<&str> = REGISTRY.iter().map(|c| c.name).collect();
+        let cached = json!({"collections": names, "unknown": []}).to_string();
+        StageKv(RefCell::new(BTreeMap::from([(
+            COLLECTIONS_KV_KEY.to_string(),
+            cached,
+        )])))
+    }
+}
 
 impl Kv for StageKv {
     fn get<'a>(&'a self, key: &'a str) -> BoxFut<'a, PResult<Option<String>>> {
@@ -112,7 +127,8 @@ impl Kv for StageKv {
     }
 }
 
-/// Oura: every request gets the same page of `SAMPLES` heart-rate samples.
+/// Oura: heart rate gets a page of `SAMPLES` samples, the rest one bare
+/// daily document.
 struct StageOura;
 
 fn heart_rate_page() -> String {
@@ -125,13 +141,25 @@ fn heart_rate_page() -> String {
     json!({"data": data, "next_token": null}).to_string()
 }
 
+/// One document with only what every daily collection's has: enough for
+/// the first collection a cron run syncs (daily activity) to be written.
+fn daily_page() -> String {
+    let doc = json!({"id": "stage", "day": iso_timestamp(NOW_MS).get(..10)});
+    json!({"data": [doc], "next_token": null}).to_string()
+}
+
 impl HttpClient for StageOura {
-    fn send<'a>(&'a self, _: OutRequest) -> BoxFut<'a, PResult<OutResponse>> {
+    fn send<'a>(&'a self, req: OutRequest) -> BoxFut<'a, PResult<OutResponse>> {
         Box::pin(async move {
+            let page = if req.url.contains("/usercollection/heartrate") {
+                heart_rate_page()
+            } else {
+                daily_page()
+            };
             Ok(OutResponse {
                 status: 200,
                 headers: vec![("content-type".into(), "application/json".into())],
-                body: heart_rate_page().into_bytes(),
+                body: page.into_bytes(),
             })
         })
     }
