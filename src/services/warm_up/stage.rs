@@ -19,9 +19,10 @@ use std::rc::Rc;
 
 /// 2026-01-01T00:00:00Z: the stage's fixed "now".
 const NOW_MS: f64 = 1_767_225_600_000.0;
-/// Samples in the made-up page: enough to take every branch of a window's
-/// write (its statements are built from the page as a whole), few enough
-/// to cost startup little.
+/// The first day of the window a rehearsal syncs (`warm_up`'s `Params`).
+const WINDOW_START_MS: f64 = NOW_MS - 5.0 * 86_400_000.0;
+/// Samples in the made-up page. A window's write is built from the page as
+/// a whole, so a few reach the same code as 1,440, and cost startup less.
 const SAMPLES: usize = 48;
 
 /// The stage's platform.
@@ -134,7 +135,7 @@ struct StageOura;
 fn heart_rate_page() -> String {
     let data: Vec<Value> = (0..SAMPLES)
         .map(|i| {
-            let at = iso_timestamp(NOW_MS + i as f64 * 300_000.0);
+            let at = iso_timestamp(WINDOW_START_MS + i as f64 * 300_000.0);
             json!({"bpm": 60 + i % 20, "source": "awake", "timestamp": at})
         })
         .collect();
