@@ -1,6 +1,7 @@
-//! What V8 compiles for a fresh isolate's first backfill `sync:` step and
-//! for a cron run's first link, and how much of it the start event's
-//! rehearsals (`services::warm_up`) already compiled. V8 compiles each wasm function on its first call, on the
+//! What V8 compiles for a fresh isolate's first backfill `sync:` step, a
+//! cron run's scheduled event and its first link through the queue, and
+//! how much of it the start event's rehearsals (`services::warm_up`) already
+//! compiled. V8 compiles each wasm function on its first call, on the
 //! invocation's CPU; `--trace-wasm-compilation-times` prints each compile
 //! with its time, which this bench reads from `wrangler dev`'s log (no
 //! profiler attached: V8's own timing).
@@ -41,10 +42,16 @@ const CASES: &[Case] = &[
         last: "drop_in_place<oura_edge::services::backfill::sync_body",
     },
     Case {
-        name: "a cron run's first link",
+        name: "a cron run's scheduled event",
         drive: cron_run,
         first: "services::cron::run::{{closure}}",
         last: "drop_in_place<oura_edge::services::cron::run::{{closure}}",
+    },
+    Case {
+        name: "a cron run's first link through the queue",
+        drive: cron_run,
+        first: "consumer::handle_batch::{{closure}}",
+        last: "drop_in_place<oura_edge::services::webhooks::consumer::handle_batch::{{closure}}",
     },
 ];
 

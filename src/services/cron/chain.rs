@@ -23,8 +23,9 @@ use std::collections::BTreeMap;
 /// light collections, or one day of a heavy one, beside each invocation's
 /// fixed 4-5 ms (`make bench`, cpu: three units took up to 16 ms).
 pub const UNITS_PER_LINK: u32 = 2;
-/// The scheduled invocation also purges OAuth states, takes the lock and
-/// discovers the collections.
+/// What the scheduled invocation syncs itself when the queue refuses the
+/// run (it also purges OAuth states, takes the lock and discovers the
+/// collections); otherwise it syncs nothing and queues the run.
 pub const UNITS_FIRST_LINK: u32 = 1;
 
 /// One collection over some days: what a link takes whole.

@@ -11,11 +11,13 @@
 //!   sync (at least the last 3 days, at most 30), so an outage loses
 //!   nothing (fix #12) and a collection that failed is retried from where
 //!   it last succeeded.
-//! - A run is a chain of invocations (`chain`): the scheduled one syncs a
-//!   collection, and each next link, a message on the webhook queue, the
-//!   few its 10 ms of CPU hold (or fewer, when D1 calls run low). The lock
-//!   is held until the last link, which syncs nothing: it renews webhook
-//!   subscriptions, invalidates the SQL cache and writes `sync:last_success`.
+//! - A run is a chain of invocations (`chain`): the scheduled one purges,
+//!   takes the lock, discovers the collections and queues them all as the
+//!   next link (it syncs one itself only when the queue refuses); each
+//!   link, a message on the webhook queue, syncs the few its 10 ms of CPU
+//!   hold (or fewer, when D1 calls run low). The lock is held until the
+//!   last link, which syncs nothing: it renews webhook subscriptions,
+//!   invalidates the SQL cache and writes `sync:last_success`.
 //! - Collections run one after another: wasm is single-threaded and the
 //!   Oura rate limit is per user, so parallel fetches would gain little.
 //! - When the next link cannot be queued, the remaining collections are
@@ -185,8 +187,8 @@ impl CronOutcome {
     }
 }
 
-/// The scheduled event: purges OAuth states, takes the lock and runs the
-/// chain's first link. Never fails: everything is reported and logged.
+/// The scheduled event: purges OAuth states, takes the lock and hands the
+/// run to the queue. Never fails: everything is reported and logged.
 pub async fn run(platform: &Platform, config: &Config, trigger: &str) -> CronOutcome {
     let started = platform.clock.now_ms();
     let states_purged = purge_oauth_states(platform, started).await;
@@ -211,13 +213,36 @@ pub async fn run(platform: &Platform, config: &Config, trigger: &str) -> CronOut
         }
     }
     let outcome = match first_link(platform, config, trigger, started, &token).await {
-        Ok(link) => step(platform, config, link, chain::UNITS_FIRST_LINK).await,
+        Ok(link) => match hand_off(platform, &link).await {
+            Some(pending) => Ok(Stepped::Continued { pending }),
+            // The queue refused: a share synced here, the rest deferred, as
+            // for any link that cannot be queued.
+            None => step(platform, config, link, chain::UNITS_FIRST_LINK).await,
+        },
         Err(reason) => {
             release_lock(platform, &token).await;
             Err(reason)
         }
     };
     with_purged(outcome, states_purged)
+}
+
+/// Queues the whole run as its next link, so the scheduled invocation syncs
+/// nothing itself: its purge, lock and discovery, in an isolate that is
+/// often new, are its share of the 10 ms. The collections queued, or `None`
+/// when the link could not be queued.
+async fn hand_off(platform: &Platform, link: &Link) -> Option<Vec<String>> {
+    let sent = match link.to_message() {
+        Ok(body) => platform.queue.send(&body).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    match sent {
+        Ok(()) => Some(link.pending_collections()),
+        Err(e) => {
+            tracing::warn!(error = %e, "cron: could not queue the run's first link");
+            None
+        }
+    }
 }
 
 /// A link of a run delivered by the queue: the next collections, then the

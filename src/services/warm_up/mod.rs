@@ -5,17 +5,18 @@
 //! the first console line sets up the runtime's formatter, and V8 compiles
 //! each wasm function when it is first called (docs/decisions.md, #16's
 //! seventh session: 4-6 ms of compiling for a fresh isolate's first
-//! backfill step, 10 for a cron run's first link). The Worker's start event
-//! calls this, so those costs land in startup instead of on whichever
-//! invocation comes first.
+//! backfill step, 6-7 each for a cron run's scheduled event and first
+//! link). The Worker's start event calls this, so those costs land in
+//! startup instead of on whichever invocation comes first.
 
 mod stage;
 
 use crate::services::backfill::{self, Params};
 use crate::services::config::Config;
-use crate::services::cron::{self, CronOutcome};
+use crate::services::cron::{self, CronOutcome, Link};
 use crate::services::sql_guard::{guard, GuardConfig};
 use crate::services::usage::{self, Meter};
+use crate::services::webhooks::consumer::{handle_batch, Incoming, Verdict};
 use serde_json::Value;
 use std::future::Future;
 use std::pin::pin;
@@ -31,9 +32,10 @@ const PANEL_QUERY: &str = "SELECT heart_rate_lowest AS value FROM sleep_episodes
 const D1_BATCH: &str = r#"[{"results":[{"n":1}],"success":true,"meta":{"rows_read":1,"rows_written":1,"changes":1,"last_row_id":1,"size_after":4096}}]"#;
 
 /// Runs the code every request or `/api/sql` call starts with, a backfill
-/// step and a cron run's first link on the stage, and (on the Worker) the
-/// reading of a D1 result; `true` when each went all the way through (they
-/// do: tests hold them to that). One stopping short does not stop the rest.
+/// step and a cron run (scheduled event, first link) on the stage, and (on
+/// the Worker) the reading of a D1 result; `true` when each went all the
+/// way through (they do: tests hold them to that). One stopping short does
+/// not stop the rest.
 pub fn at_startup() -> bool {
     // One line per isolate: it also shows in the logs when an isolate started.
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "isolate started");
@@ -52,7 +54,7 @@ pub fn at_startup() -> bool {
 /// step scope), over the in-memory stage: the step's own code is compiled
 /// before any real step needs it. Its outcome, or why it stopped.
 pub fn rehearse_backfill_step() -> Result<Value, String> {
-    let platform = usage::metered(&stage::platform(), &Meter::new(), 0.0);
+    let platform = usage::metered(&stage::platform().0, &Meter::new(), 0.0);
     let config = Config::from_lookup(|_| None);
     let params = Params {
         instance_id: "stage".into(),
@@ -71,24 +73,39 @@ pub fn rehearse_backfill_step() -> Result<Value, String> {
     at_once(step).ok_or_else(|| "the step waited on something".to_string())?
 }
 
-/// A scheduled cron run's first link, as the Worker's scheduled event runs
-/// it, over the stage: OAuth states purged, the lock taken, the collections
-/// read from discovery's cache, the first collection synced and the next
-/// link queued. The collections it left to the next link, or why it did
-/// not get that far.
+/// A scheduled cron run, as the Worker runs it, over the stage: the
+/// scheduled event (OAuth states purged, the lock taken, the collections
+/// read from discovery's cache, the run queued), then the queue consumer's
+/// first link (the first collection synced, the next link queued). The
+/// collections that link left to the next, or why it did not get that far.
 pub fn rehearse_cron_link() -> Result<Vec<String>, String> {
-    let platform = usage::metered(&stage::platform(), &Meter::new(), 0.0);
+    let (stage, queued) = stage::platform();
     let config = Config::from_lookup(|_| None);
-    let link = async {
+    let scheduled = async {
+        let platform = usage::metered(&stage, &Meter::new(), 0.0);
         let outcome = cron::run(&platform, &config, "0 */2 * * *").await;
         usage::finish(&platform).await;
         outcome
     };
-    match at_once(link) {
-        Some(CronOutcome::Continued { pending, .. }) => Ok(pending),
-        Some(other) => Err(other.summary()),
-        None => Err("the link waited on something".to_string()),
+    match at_once(scheduled) {
+        Some(CronOutcome::Continued { .. }) => {}
+        Some(other) => return Err(other.summary()),
+        None => return Err("the scheduled event waited on something".into()),
     }
+    let body = queued.last().ok_or("the run queued no link")?;
+    let consumed = async {
+        let platform = usage::metered(&stage, &Meter::new(), 0.0);
+        let verdicts = handle_batch(&platform, &config, &[Incoming { body, attempts: 1 }]).await;
+        usage::finish(&platform).await;
+        verdicts
+    };
+    match at_once(consumed).as_deref() {
+        Some([Verdict::Ack]) => {}
+        other => return Err(format!("the link was not consumed: {other:?}")),
+    }
+    let next = queued.last().as_ref().and_then(Link::from_message);
+    next.map(|link| link.pending_collections())
+        .ok_or_else(|| "the link queued no next link".into())
 }
 
 /// Polls `fut` once: the stage answers at once, so the rehearsed paths

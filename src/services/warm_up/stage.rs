@@ -25,12 +25,13 @@ const WINDOW_START_MS: f64 = NOW_MS - 5.0 * 86_400_000.0;
 /// a whole, so a few reach the same code as 1,440, and cost startup less.
 const SAMPLES: usize = 48;
 
-/// The stage's platform.
-pub fn platform() -> Platform {
-    Platform {
+/// The stage's platform, and what is sent on its queue.
+pub fn platform() -> (Platform, Rc<Queued>) {
+    let queued = Rc::new(Queued::default());
+    let platform = Platform {
         db: Rc::new(StageDb),
         kv: Rc::new(StageKv::with_discovery()),
-        queue: Rc::new(Nothing),
+        queue: queued.clone(),
         http: Rc::new(StageOura),
         limiter: Rc::new(Nothing),
         analytics: Rc::new(Nothing),
@@ -38,6 +39,24 @@ pub fn platform() -> Platform {
         clock: Rc::new(Nothing),
         sleeper: Rc::new(Nothing),
         usage: None,
+    };
+    (platform, queued)
+}
+
+/// The queue: it keeps each message, for the rehearsal to deliver.
+#[derive(Default)]
+pub struct Queued(RefCell<Vec<Value>>);
+
+impl Queued {
+    pub fn last(&self) -> Option<Value> {
+        self.0.borrow().last().cloned()
+    }
+}
+
+impl Queue for Queued {
+    fn send<'a>(&'a self, message: &'a Value) -> BoxFut<'a, PResult<()>> {
+        self.0.borrow_mut().push(message.clone());
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -168,12 +187,6 @@ impl HttpClient for StageOura {
 
 /// Every binding the rehearsed paths touch only in passing.
 struct Nothing;
-
-impl Queue for Nothing {
-    fn send<'a>(&'a self, _: &'a Value) -> BoxFut<'a, PResult<()>> {
-        Box::pin(async { Ok(()) })
-    }
-}
 
 impl RateLimiter for Nothing {
     fn limit<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFut<'a, PResult<bool>> {
