@@ -1,7 +1,7 @@
 //! CPU time per invocation against the Free plan's 10 ms, measured on the
-//! worker under `wrangler dev` (the `make build-fast` build: same rustc
-//! optimisation as a release, without wasm-opt, so a little slower, and
-//! with the function names this bench needs).
+//! worker under `wrangler dev` (the `make build-named` build: the release
+//! build, wasm-opt included, with the function names this bench needs;
+//! `make build-fast` works too, 12-20 % slower without wasm-opt).
 //!
 //! Method (tests/local_runtime/inspector.rs): V8's sampling profiler through
 //! wrangler's inspector. V8 ticks only while workerd runs this isolate, so
@@ -40,12 +40,33 @@ const BACKFILL: &str = "backfill run, every step and replay summed";
 /// A run's `sync:` step alone: samples nearest a frame of its future.
 const BACKFILL_SYNC: &str = "backfill sync: step, heart rate, 5-day window";
 /// The same step as the first one in a fresh isolate (first run of each
-/// rig): V8 compiles there every wasm function the step is the first to
-/// call (docs/decisions.md, #16's sixth session).
-const BACKFILL_FRESH: &str = "backfill sync: step, first in a fresh isolate";
-/// Fresh isolates the first step is measured in (`CPU_FRESH`): the main
-/// rig's, then a new rig each.
+/// rig), in the two states its code can be in (see `fresh_rig`): flushed,
+/// so V8 compiles every wasm function the step is the first to call
+/// (docs/decisions.md, #16's sixth and eighth sessions), or kept as the
+/// start event's rehearsals compiled it.
+const BACKFILL_FRESH: &str = "backfill sync: step, fresh isolate, code flushed";
+const BACKFILL_FRESH_KEPT: &str = "backfill sync: step, fresh isolate, code kept";
+/// A fresh isolate's first cron run: its scheduled event and first link.
+const CRON_FRESH: [&str; 2] = [
+    "cron scheduled event, fresh isolate, code flushed",
+    "cron first link, fresh isolate, code flushed",
+];
+const CRON_FRESH_KEPT: [&str; 2] = [
+    "cron scheduled event, fresh isolate, code kept",
+    "cron first link, fresh isolate, code kept",
+];
+/// Fresh isolates each fresh case is measured in (`CPU_FRESH`), a new rig
+/// each (the backfill's flushed case counts the main rig's first).
 const FRESH_ISOLATES: usize = 3;
+/// workerd's V8 flags, as `wrangler dev` passes them on.
+const V8_FLAGS: &str = "MINIFLARE_WORKERD_V8_FLAGS";
+/// Keeps the wasm code compiled at startup. workerd signals memory pressure
+/// to each isolate it builds, and V8 then drops the Liftoff code of every
+/// wasm module in the process: miniflare builds its own isolates after the
+/// worker's, which undoes the start event's rehearsals before the first
+/// invocation. Deployed, that happens whenever another isolate is built in
+/// the same process, so the two states bound what an invocation pays.
+const KEEP_CODE: &str = "--no-flush-liftoff-code";
 /// `sync_step` is inlined into the future of its step body.
 const SYNC_STEP: &str = "backfill::sync_body";
 /// A run's `discover` step alone.
@@ -59,6 +80,8 @@ const LINK_GAP: Duration = Duration::from_millis(400);
 struct Bench {
     rig: Rig,
     cdp: Inspector,
+    /// Whether this rig's V8 keeps the code compiled at startup.
+    keeps_code: bool,
     next_ip: u32,
     rows: Vec<(String, Vec<f64>)>,
     /// Self time by function, summed over every profile of a case.
@@ -122,6 +145,41 @@ impl Bench {
     fn record(&mut self, case: &str, ms: Vec<f64>) {
         self.rows.push((case.to_string(), ms));
     }
+
+    /// Profiles `rig` from now on (the previous one stops).
+    fn use_rig(&mut self, (rig, keeps_code): (Rig, bool)) {
+        self.cdp = Inspector::connect(rig.w.inspector_port);
+        self.rig = rig;
+        self.keeps_code = keeps_code;
+    }
+}
+
+fn fresh_isolates() -> usize {
+    std::env::var("CPU_FRESH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(FRESH_ISOLATES)
+}
+
+/// A new rig, so a fresh isolate; with `keep`, its V8 keeps the code the
+/// start event compiled (`KEEP_CODE`). The flags are read as wrangler
+/// starts, and the bench runs one thing at a time, so setting them around
+/// the start is enough; flags given from outside stay.
+fn fresh_rig(keep: bool) -> (Rig, bool) {
+    let outside = std::env::var(V8_FLAGS).ok();
+    let keeps = keep || outside.as_deref().is_some_and(|f| f.contains(KEEP_CODE));
+    if keep {
+        let flags = outside
+            .clone()
+            .map_or(KEEP_CODE.to_string(), |f| format!("{f} {KEEP_CODE}"));
+        std::env::set_var(V8_FLAGS, flags);
+    }
+    let rig = Rig::start(SIM_DAYS, "workout", &[]);
+    match outside {
+        Some(f) => std::env::set_var(V8_FLAGS, f),
+        None => std::env::remove_var(V8_FLAGS),
+    }
+    (rig, keeps)
 }
 
 /// Lines of top functions printed per case: `CPU_TOP=n` (8 when not a number).
@@ -205,18 +263,20 @@ fn backfill_steps(b: &mut Bench) {
         if run == 0 { &mut fresh } else { &mut warm }.push(sync_ms);
         discover.push(discover_ms);
     }
-    let isolates: usize = std::env::var("CPU_FRESH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(FRESH_ISOLATES);
-    for _ in 1..isolates {
-        let rig = Rig::start(SIM_DAYS, "workout", &[]);
-        b.cdp = Inspector::connect(rig.w.inspector_port);
-        b.rig = rig;
+    // Kept first, so the cases after these run on a rig as `wrangler dev`
+    // starts it.
+    let mut kept = Vec::new();
+    for _ in 0..fresh_isolates() {
+        b.use_rig(fresh_rig(true));
+        kept.push(backfill_run(b, 0).1);
+    }
+    for _ in 1..fresh_isolates() {
+        b.use_rig(fresh_rig(false));
         fresh.push(backfill_run(b, 0).1);
     }
     b.record(BACKFILL_SYNC, warm);
     b.record(BACKFILL_FRESH, fresh);
+    b.record(BACKFILL_FRESH_KEPT, kept);
     b.record(BACKFILL_DISCOVER, discover);
     // Not one invocation, so not judged against the limit.
     eprintln!("{BACKFILL} (ms): {sums:.2?}");
@@ -264,10 +324,10 @@ fn backfill_run(b: &mut Bench, run: u32) -> (f64, f64, f64) {
     };
     let sync_step = step(SYNC_STEP);
     let sync_ms = p.cpu_ms_attributed(sync_step);
-    let case = if run == 0 {
-        BACKFILL_FRESH
-    } else {
-        BACKFILL_SYNC
+    let case = match (run, b.keeps_code) {
+        (0, false) => BACKFILL_FRESH,
+        (0, true) => BACKFILL_FRESH_KEPT,
+        _ => BACKFILL_SYNC,
     };
     print_outlier_step(case, run as usize, sync_ms, &p, sync_step);
     let by_caller = std::env::var_os("CPU_BY_CALLER").is_some();
@@ -382,22 +442,13 @@ fn export_pages(b: &mut Bench, format: &str) {
 /// A cron run is a chain of invocations (the scheduled one, then links
 /// through the queue, each after its 1 s batch wait): each is a case
 /// sample of its own, told apart by the idle time between them.
+/// The warm runs come after one unprofiled run (a fresh isolate's first
+/// run is measured apart, in `CPU_FRESH` new rigs each way).
 fn cron_runs(b: &mut Bench) {
     let (mut ms, mut totals) = (Vec::new(), Vec::<f64>::new());
+    cron_run(b);
     for _ in 0..3 {
-        let done = |log: &str| log.matches("cron finished").count();
-        let before = done(&b.rig.w.log());
-        b.cdp.start();
-        let r = b
-            .rig
-            .w
-            .send("GET", "/__scheduled?cron=0+*/2+*+*+*", &[], None);
-        assert_eq!(r.status, 200);
-        wait_for("cron", Duration::from_secs(300), || {
-            done(&b.rig.w.log()) > before
-        });
-        std::thread::sleep(SETTLE);
-        let p = b.cdp.stop();
+        let p = cron_run(b);
         let links = p.bursts_ms(LINK_GAP);
         eprintln!("cron run: {} invocations, ms {links:.2?}", links.len());
         if std::env::var("CPU_LINK_TOP").is_ok() {
@@ -414,6 +465,42 @@ fn cron_runs(b: &mut Bench) {
     b.record("cron run, one invocation (link)", ms);
     // Not one invocation, so not judged against the limit.
     eprintln!("cron run, every link summed (ms): {totals:.2?}");
+    for (keep, cases) in [(true, CRON_FRESH_KEPT), (false, CRON_FRESH)] {
+        let mut firsts = [Vec::new(), Vec::new()];
+        for _ in 0..fresh_isolates() {
+            b.use_rig(fresh_rig(keep));
+            let bursts = cron_run(b).bursts(LINK_GAP);
+            let links: Vec<f64> = bursts.iter().map(|f| f.values().sum()).collect();
+            eprintln!("{}: cron run, ms {links:.2?}", cases[0]);
+            for ((case, first), burst) in cases.iter().zip(&mut firsts).zip(bursts) {
+                first.push(burst.values().sum());
+                let hot = b.hot.entry(case.to_string()).or_default();
+                for (function, ms) in burst {
+                    *hot.entry(function).or_default() += ms;
+                }
+            }
+        }
+        for (case, ms) in cases.iter().zip(firsts) {
+            b.record(case, ms);
+        }
+    }
+}
+
+/// One cron run, profiled from its scheduled event to its last link.
+fn cron_run(b: &mut Bench) -> Profile {
+    let done = |log: &str| log.matches("cron finished").count();
+    let before = done(&b.rig.w.log());
+    b.cdp.start();
+    let r = b
+        .rig
+        .w
+        .send("GET", "/__scheduled?cron=0+*/2+*+*+*", &[], None);
+    assert_eq!(r.status, 200);
+    wait_for("cron", Duration::from_secs(300), || {
+        done(&b.rig.w.log()) > before
+    });
+    std::thread::sleep(SETTLE);
+    b.cdp.stop()
 }
 
 /// `CPU_CASES=export,backfill` runs only the groups named (all by default):
@@ -425,11 +512,12 @@ fn wanted(group: &str) -> bool {
 }
 
 fn main() {
-    let rig = Rig::start(SIM_DAYS, "workout", &[]);
+    let (rig, keeps_code) = fresh_rig(false);
     let cdp = Inspector::connect(rig.w.inspector_port);
     let mut b = Bench {
         rig,
         cdp,
+        keeps_code,
         next_ip: 0,
         rows: Vec::new(),
         hot: HashMap::new(),

@@ -6,11 +6,14 @@
 //! with its time, which this bench reads from `wrangler dev`'s log (no
 //! profiler attached: V8's own timing).
 //!
-//! Under `wrangler dev` the inspector connects after startup, and V8 then
-//! drops the wasm code compiled so far (every function is compiled again on
-//! its next call), so the invocations here still pay for all of it. Deployed, no
-//! inspector connects: what startup compiled stays. The bench reports both.
-//! `make bench`; `make build-fast` first (the names section names them).
+//! Here the invocations still pay for all of it: workerd signals memory
+//! pressure to each isolate it builds, V8 then drops the Liftoff code of
+//! every wasm module in the process, and miniflare builds its own isolates
+//! after the worker's (docs/decisions.md, #16's eighth session). Deployed,
+//! what startup compiled stays until another isolate is built in the same
+//! process. The bench reports both, and how much of startup's code was
+//! dropped before the invocation. `make bench`; `make build-named` (or
+//! `build-fast`) first: the names section names the functions.
 
 #[path = "../tests/local_runtime/mod.rs"]
 mod local_runtime;
@@ -84,11 +87,8 @@ fn main() {
         println!("{}", case.name);
         row("  startup (start event, rehearsals included)", &startup);
         row("  the invocation", own);
-        row(
-            "    of which startup had compiled (kept when deployed)",
-            &kept,
-        );
-        row("    left to the invocation when deployed", &left);
+        row("    of which startup had compiled (dropped since)", &kept);
+        row("    left to it when startup's code is kept", &left);
         let mut rest = left.clone();
         rest.sort_by_key(|c| std::cmp::Reverse(c.2));
         for c in rest.iter().take(5) {

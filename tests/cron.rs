@@ -334,6 +334,7 @@ fn a_run_is_a_chain_of_links_each_within_its_share() {
     let mut seen = 0;
     let mut invocations = 1;
     let mut last_synced = Vec::new();
+    let mut units_by_link = Vec::new();
     while run(n.kv.get(LAST_SUCCESS_KEY)).unwrap().is_none() {
         let sent = n.queue.sent();
         let links: Vec<_> = sent[seen..].to_vec();
@@ -363,9 +364,18 @@ fn a_run_is_a_chain_of_links_each_within_its_share() {
             synced.len() == 1 || units <= cron::UNITS_PER_LINK,
             "one link synced {synced:?}"
         );
+        units_by_link.push(units);
         assert!(invocations <= 3 * names.len(), "the chain does not end");
         last_synced = synced;
     }
+    // The first link, often the first sync in a fresh isolate, takes a
+    // smaller share; the others take up to theirs.
+    assert_eq!(units_by_link.first(), Some(&cron::UNITS_FIRST_LINK));
+    assert_eq!(
+        units_by_link.iter().max(),
+        Some(&cron::UNITS_PER_LINK),
+        "{units_by_link:?}"
+    );
     // The run's end (subscriptions, cache, record) is a link of its own.
     assert!(
         last_synced.is_empty(),

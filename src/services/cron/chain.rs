@@ -23,9 +23,12 @@ use std::collections::BTreeMap;
 /// light collections, or one day of a heavy one, beside each invocation's
 /// fixed 4-5 ms (`make bench`, cpu: three units took up to 16 ms).
 pub const UNITS_PER_LINK: u32 = 2;
-/// What the scheduled invocation syncs itself when the queue refuses the
-/// run (it also purges OAuth states, takes the lock and discovers the
-/// collections); otherwise it syncs nothing and queues the run.
+/// What a run's first link syncs: it is usually the first sync in its
+/// isolate, where nothing has been optimised yet and its code may have to
+/// be compiled first (`make bench`, cpu: 9-12 ms for two units with the
+/// code compiled at startup, 13-23 without). Also what the scheduled
+/// invocation syncs itself when the queue refuses the run (beside purging
+/// OAuth states, taking the lock and discovering the collections).
 pub const UNITS_FIRST_LINK: u32 = 1;
 
 /// One collection over some days: what a link takes whole.
@@ -72,6 +75,12 @@ pub struct Link {
 }
 
 impl Link {
+    /// Whether no collection has synced in this run yet: the run's first
+    /// link (`UNITS_FIRST_LINK`).
+    pub fn is_first(&self) -> bool {
+        self.report.collections.is_empty()
+    }
+
     /// What goes on the queue: JSON text, as webhook events go (workers-rs
     /// would send a `Value` object as a JS `Map`, flattened to `{}`).
     pub fn to_message(&self) -> Result<Value, String> {

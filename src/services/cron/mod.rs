@@ -266,7 +266,12 @@ pub async fn resume(platform: &Platform, config: &Config, link: Link) -> CronOut
             ),
         };
     }
-    with_purged(step(platform, config, link, chain::UNITS_PER_LINK).await, 0)
+    let allowance = if link.is_first() {
+        chain::UNITS_FIRST_LINK
+    } else {
+        chain::UNITS_PER_LINK
+    };
+    with_purged(step(platform, config, link, allowance).await, 0)
 }
 
 fn with_purged(outcome: Result<Stepped, String>, states_purged: u64) -> CronOutcome {
