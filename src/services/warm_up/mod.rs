@@ -8,6 +8,12 @@
 //! backfill step, 6-7 each for a cron run's scheduled event and first
 //! link). The Worker's start event calls this, so those costs land in
 //! startup instead of on whichever invocation comes first.
+//!
+//! V8 keeps that code only until it flushes Liftoff code: workerd signals
+//! memory pressure to every isolate it builds, and V8 then drops the
+//! Liftoff code of every wasm module in the process (#16's eighth
+//! session). So this helps the invocations that come before another
+//! isolate is built in the same process; after that, they compile again.
 
 mod stage;
 
