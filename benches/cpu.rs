@@ -255,24 +255,26 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 /// those steps, `invalidate-cache` and the run's replays (an upper bound
 /// for the run).
 fn backfill_steps(b: &mut Bench) {
-    let (mut sums, mut warm, mut fresh, mut discover) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut sums, mut warm, mut discover) = (Vec::new(), Vec::new(), Vec::new());
+    // First steps by whether their rig kept startup's code.
+    let (mut fresh, mut kept) = (Vec::new(), Vec::new());
     for run in 0..STEPS {
         let (sum, sync_ms, discover_ms) = backfill_run(b, run);
         sums.push(sum);
-        if run == 0 { &mut fresh } else { &mut warm }.push(sync_ms);
+        match (run, b.keeps_code) {
+            (0, false) => fresh.push(sync_ms),
+            (0, true) => kept.push(sync_ms),
+            _ => warm.push(sync_ms),
+        }
         discover.push(discover_ms);
     }
     // Kept first, so the cases after these run on a rig as `wrangler dev`
-    // starts it.
-    let mut kept = Vec::new();
-    for _ in 0..fresh_isolates() {
-        b.use_rig(fresh_rig(true));
-        kept.push(backfill_run(b, 0).1);
-    }
-    for _ in 1..fresh_isolates() {
-        b.use_rig(fresh_rig(false));
-        fresh.push(backfill_run(b, 0).1);
+    // starts it; the main rig's first step was one of the flushed.
+    let n = fresh_isolates();
+    for keep in (0..n).map(|_| true).chain((1..n).map(|_| false)) {
+        b.use_rig(fresh_rig(keep));
+        let sync_ms = backfill_run(b, 0).1;
+        if b.keeps_code { &mut kept } else { &mut fresh }.push(sync_ms);
     }
     b.record(BACKFILL_SYNC, warm);
     b.record(BACKFILL_FRESH, fresh);
@@ -465,22 +467,29 @@ fn cron_runs(b: &mut Bench) {
     b.record("cron run, one invocation (link)", ms);
     // Not one invocation, so not judged against the limit.
     eprintln!("cron run, every link summed (ms): {totals:.2?}");
-    for (keep, cases) in [(true, CRON_FRESH_KEPT), (false, CRON_FRESH)] {
-        let mut firsts = [Vec::new(), Vec::new()];
+    let mut firsts: HashMap<&str, Vec<f64>> = HashMap::new();
+    for keep in [true, false] {
         for _ in 0..fresh_isolates() {
             b.use_rig(fresh_rig(keep));
+            let cases = if b.keeps_code {
+                CRON_FRESH_KEPT
+            } else {
+                CRON_FRESH
+            };
             let bursts = cron_run(b).bursts(LINK_GAP);
             let links: Vec<f64> = bursts.iter().map(|f| f.values().sum()).collect();
             eprintln!("{}: cron run, ms {links:.2?}", cases[0]);
-            for ((case, first), burst) in cases.iter().zip(&mut firsts).zip(bursts) {
-                first.push(burst.values().sum());
+            for (case, burst) in cases.iter().zip(bursts) {
+                firsts.entry(*case).or_default().push(burst.values().sum());
                 let hot = b.hot.entry(case.to_string()).or_default();
                 for (function, ms) in burst {
                     *hot.entry(function).or_default() += ms;
                 }
             }
         }
-        for (case, ms) in cases.iter().zip(firsts) {
+    }
+    for case in CRON_FRESH_KEPT.iter().chain(&CRON_FRESH) {
+        if let Some(ms) = firsts.remove(case) {
             b.record(case, ms);
         }
     }
