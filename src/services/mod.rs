@@ -1,6 +1,7 @@
 //! Everything that is not HTTP: configuration, tokens, platform bindings.
 
 pub mod access_jwt;
+pub mod apart;
 pub mod backfill;
 pub mod collections;
 pub mod config;

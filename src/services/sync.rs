@@ -2,6 +2,7 @@
 //! turn documents into rows, write them through the one writer. A failing
 //! collection is reported and the others still complete.
 
+use crate::services::apart::Apart;
 use crate::services::collections::Collection;
 use crate::services::config::Config;
 use crate::services::documents::write_fetched;
@@ -58,12 +59,26 @@ pub async fn sync_collection(
     for (from, to) in windows(collection, start, end) {
         // Taken before the fetch: what it returns is at least this new.
         let fetched = iso_timestamp(platform.clock.now_ms());
-        let done = match collection.bulk {
-            Some(bulk) => {
-                bulk_window(client, platform, collection, bulk, (from, to), &fetched).await
-            }
-            None => documents_window(client, platform, collection, (from, to), &fetched).await,
+        // Apart: a heart-rate step compiles only the bulk path, a daily
+        // collection's link only the documents path.
+        let window: Apart<Result<WindowDone, WindowFailed>> = match collection.bulk {
+            Some(bulk) => Box::pin(bulk_window(
+                client,
+                platform,
+                collection,
+                bulk,
+                (from, to),
+                &fetched,
+            )),
+            None => Box::pin(documents_window(
+                client,
+                platform,
+                collection,
+                (from, to),
+                &fetched,
+            )),
         };
+        let done = window.await;
         let (window, error) = match done {
             Ok(w) => (Some(w), None),
             // Fetched, then the write failed.
