@@ -34,29 +34,12 @@ fn main() {
     let today = local_runtime::today_utc();
     let end = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).expect("date");
     let offset = (today - end).num_days().max(0);
-    let r = w.send(
-        "POST",
-        &format!("/backfill?days={DAYS}&offset_days={offset}"),
+    let status = w.backfill(
+        &format!("days={DAYS}&offset_days={offset}"),
         &[("authorization", &auth)],
-        Some(b""),
+        Duration::from_millis(500),
+        Duration::from_secs(1800),
     );
-    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
-    let status_url = r.json()["statusUrl"]
-        .as_str()
-        .expect("statusUrl")
-        .to_string();
-    let deadline = Instant::now() + Duration::from_secs(1800);
-    let status = loop {
-        let s = w
-            .send("GET", &status_url, &[("authorization", &auth)], None)
-            .json();
-        let state = s["status"].as_str().unwrap_or("").to_string();
-        if state == "complete" || state == "errored" || state == "terminated" {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "backfill did not finish: {s}");
-        std::thread::sleep(Duration::from_millis(500));
-    };
     let secs = started.elapsed().as_secs_f64();
     let rows = stored_rows(&w);
     println!(

@@ -293,7 +293,7 @@ fn backfill_run(b: &mut Bench, run: u32) -> (f64, f64, f64) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(STEP_DAYS);
     let offset = 1 + run * step_days;
-    let path = format!("/backfill?days={step_days}&offset_days={offset}&resources=heartrate");
+    let query = format!("days={step_days}&offset_days={offset}&resources=heartrate");
     b.cdp.start();
     let ip = b.ip();
     let auth = format!("Bearer {ADMIN}");
@@ -301,20 +301,11 @@ fn backfill_run(b: &mut Bench, run: u32) -> (f64, f64, f64) {
         ("authorization", auth.as_str()),
         ("cf-connecting-ip", ip.as_str()),
     ];
-    let r = b.rig.w.send("POST", &path, &headers, Some(b""));
-    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
-    let status_url = r.json()["statusUrl"]
-        .as_str()
-        .expect("statusUrl")
-        .to_string();
-    let mut last = serde_json::Value::Null;
-    wait_for("backfill", Duration::from_secs(600), || {
-        last = b.rig.w.send("GET", &status_url, &headers, None).json();
-        matches!(
-            last["status"].as_str(),
-            Some("complete" | "errored" | "terminated")
-        )
-    });
+    let poll = Duration::from_millis(100);
+    let last = b
+        .rig
+        .w
+        .backfill(&query, &headers, poll, Duration::from_secs(600));
     let p = b.cdp.stop();
     assert_eq!(last["status"], "complete", "{last}");
     eprintln!("backfill run {run}: {}", last["output"]);

@@ -156,23 +156,12 @@ fn cron_run(rig: &Rig) {
 fn backfill_heart_rate(rig: &Rig) {
     let auth = format!("Bearer {ADMIN}");
     let headers = [("authorization", auth.as_str())];
-    let path = "/backfill?days=5&offset_days=1&resources=heartrate";
-    let r = rig.w.send("POST", path, &headers, Some(b""));
-    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
-    let status = r.json()["statusUrl"]
-        .as_str()
-        .expect("statusUrl")
-        .to_string();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let s = rig.w.send("GET", &status, &headers, None).json();
-        match s["status"].as_str() {
-            Some("complete") => return,
-            Some("errored" | "terminated") => panic!("backfill: {s}"),
-            _ => assert!(Instant::now() < deadline, "backfill still running: {s}"),
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let query = "days=5&offset_days=1&resources=heartrate";
+    let poll = Duration::from_millis(100);
+    let s = rig
+        .w
+        .backfill(query, &headers, poll, Duration::from_secs(120));
+    assert_eq!(s["status"], "complete", "backfill: {s}");
 }
 
 /// Function index → name, from the wasm's `name` section (function names

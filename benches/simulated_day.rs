@@ -66,33 +66,14 @@ fn vars(sim: &Sim) -> Vec<(String, String)> {
 
 fn backfill(w: &Wrangler) {
     let auth = format!("Bearer {ADMIN}");
-    let r = w.send(
-        "POST",
-        &format!("/backfill?days={DAYS}"),
+    let s = w.backfill(
+        &format!("days={DAYS}"),
         &[("authorization", &auth)],
-        Some(b""),
+        Duration::from_secs(1),
+        Duration::from_secs(3600),
     );
-    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
-    let url = r.json()["statusUrl"]
-        .as_str()
-        .expect("statusUrl")
-        .to_string();
-    let deadline = Instant::now() + Duration::from_secs(3600);
-    loop {
-        let s = w
-            .send("GET", &url, &[("authorization", &auth)], None)
-            .json();
-        match s["status"].as_str() {
-            Some("complete") => {
-                assert_eq!(s["output"]["failed"], 0, "{s}");
-                return;
-            }
-            Some("errored") | Some("terminated") => panic!("backfill ended: {s}"),
-            _ => {}
-        }
-        assert!(Instant::now() < deadline, "backfill did not finish: {s}");
-        std::thread::sleep(Duration::from_millis(1000));
-    }
+    assert_eq!(s["status"], "complete", "backfill ended: {s}");
+    assert_eq!(s["output"]["failed"], 0, "{s}");
 }
 
 /// `usage` of `/api/db/info` (admin).

@@ -316,6 +316,36 @@ impl Wrangler {
         send_url(method, &format!("{}{path}", self.base), headers, body)
     }
 
+    /// Starts a backfill (`POST /backfill?{query}`; `headers` carry the admin
+    /// token) and polls its status every `poll` until it ends, for at most
+    /// `within`: the last status (complete, errored or terminated).
+    pub fn backfill(
+        &self,
+        query: &str,
+        headers: &[(&str, &str)],
+        poll: Duration,
+        within: Duration,
+    ) -> serde_json::Value {
+        let r = self.send("POST", &format!("/backfill?{query}"), headers, Some(b""));
+        assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+        let url = r.json()["statusUrl"]
+            .as_str()
+            .expect("statusUrl")
+            .to_string();
+        let deadline = Instant::now() + within;
+        loop {
+            let s = self.send("GET", &url, headers, None).json();
+            if matches!(
+                s["status"].as_str(),
+                Some("complete" | "errored" | "terminated")
+            ) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "backfill did not finish: {s}");
+            std::thread::sleep(poll);
+        }
+    }
+
     /// POSTs `sql` to `/api/sql` with a bearer `token`, as Grafana does;
     /// `extra` headers (e.g. `cf-connecting-ip`) go along.
     pub fn sql(&self, token: &str, sql: &str, extra: &[(&str, &str)]) -> Reply {
