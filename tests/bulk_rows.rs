@@ -23,8 +23,8 @@ fn heart_rate() -> &'static Collection {
 
 /// The fixture's samples and documents of every odd shape `rows` meets (at
 /// :30 seconds, between the fixture's samples).
-fn documents() -> Vec<Value> {
-    let mut docs = fixture("heartrate");
+fn samples() -> Vec<Value> {
+    let mut docs = fixture_values("heartrate");
     docs.extend([
         json!({ "timestamp": "2026-01-10T01:00:30+00:00", "bpm": 60.5, "source": "awake" }),
         json!({ "timestamp": "2026-01-10T01:01:30+00:00", "bpm": -1.5, "source": "awake" }),
@@ -99,11 +99,16 @@ fn bulk(db: &SqliteDb, docs: &[Value]) -> BulkWritten {
 
 #[test]
 fn pages_in_bulk_store_what_documents_store() {
-    let docs = documents();
+    let docs = samples();
     let one_by_one = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
-    let written = try_block_on(write_fetched(&one_by_one, heart_rate(), &docs, NOW))
-        .unwrap()
-        .unwrap();
+    let written = try_block_on(write_fetched(
+        &one_by_one,
+        heart_rate(),
+        &documents(&docs),
+        NOW,
+    ))
+    .unwrap()
+    .unwrap();
     let in_bulk = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
     let b = bulk(&in_bulk, &docs);
 
@@ -132,7 +137,7 @@ fn pages_in_bulk_store_what_documents_store() {
 #[test]
 fn a_second_sync_of_the_same_pages_writes_no_data_and_a_change_is_written() {
     // Without the duplicate key: within one sync it is written twice.
-    let mut docs = documents();
+    let mut docs = samples();
     docs.pop();
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
     assert!(bulk(&db, &docs).report.rows_written > 0);
@@ -186,7 +191,7 @@ fn a_page_without_a_data_array_is_refused() {
 #[test]
 fn ring_battery_pages_in_bulk_store_what_documents_store() {
     let c = find("ring_battery_level").unwrap();
-    let mut docs = fixture("ring_battery_level");
+    let mut docs = fixture_values("ring_battery_level");
     docs.extend([
         json!({ "timestamp": "2026-01-10T01:00:30+00:00", "level": 80.5, "charging": true, "in_charger": false }),
         json!({ "timestamp": "2026-01-10T01:01:30+00:00", "level": -0.5, "charging": null }),
@@ -201,7 +206,7 @@ fn ring_battery_pages_in_bulk_store_what_documents_store() {
         json!({ "timestamp": "2026-01-10T01:00:30+00:00", "level": 81, "charging": false }),
     ]);
     let one_by_one = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
-    let written = try_block_on(write_fetched(&one_by_one, c, &docs, NOW))
+    let written = try_block_on(write_fetched(&one_by_one, c, &documents(&docs), NOW))
         .unwrap()
         .unwrap();
     let in_bulk = SqliteDb::open_with_migrations(migrations_dir()).unwrap();

@@ -108,11 +108,11 @@ fn a_changed_document_updates_only_itself() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
     write_all(&db, "2026-01-15T12:00:00.000Z");
     let c = oura_edge::services::collections::find("daily_readiness").unwrap();
-    let mut doc = fixture("daily_readiness").remove(0);
+    let mut doc = fixture_values("daily_readiness").remove(0);
     let day = doc["day"].as_str().unwrap().to_string();
     let new_score = if doc["score"] == json!(42) { 43 } else { 42 };
     doc["score"] = json!(new_score);
-    let (rows, _) = rows_for(c, &[doc]);
+    let (rows, _) = rows_for(c, &documents(&[doc]));
     let r = try_block_on(write(&db, &rows, "2026-01-15T13:00:00.000Z"))
         .unwrap()
         .unwrap();
@@ -132,7 +132,7 @@ fn a_changed_document_updates_only_itself() {
         json!(new_score)
     );
     // Other collections' columns of that day are untouched.
-    let sleep_day = fixture("daily_sleep")
+    let sleep_day = fixture_values("daily_sleep")
         .into_iter()
         .find(|d| d["day"] == json!(day));
     if let Some(sleep) = sleep_day {
@@ -151,7 +151,7 @@ fn a_changed_document_updates_only_itself() {
 fn daily_documents_keep_their_ids_and_named_columns() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
     write_all(&db, "2026-01-15T12:00:00.000Z");
-    let stress = fixture("daily_stress").remove(0);
+    let stress = fixture_values("daily_stress").remove(0);
     let day = json!(stress["day"]);
     assert_eq!(
         scalar(
@@ -184,7 +184,7 @@ fn daily_documents_keep_their_ids_and_named_columns() {
 fn sleep_series_become_rows_in_utc() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
     write_all(&db, "2026-01-15T12:00:00.000Z");
-    let sleep = fixture("sleep");
+    let sleep = fixture_values("sleep");
     let expected: usize = sleep
         .iter()
         .map(|d| {

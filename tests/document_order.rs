@@ -18,7 +18,7 @@ use oura_edge::services::webhooks::Event;
 use serde_json::{json, Value};
 use std::cell::Cell;
 use std::rc::Rc;
-use support::{fixture, migrations_dir, store_tokens, NOW_MS};
+use support::{documents, fixture_values, migrations_dir, store_tokens, NOW_MS};
 
 const API: &str = "https://oura.test";
 
@@ -62,7 +62,7 @@ fn batch(p: &Platform, messages: &[Incoming]) -> Vec<Verdict> {
 
 /// A workout with `calories`.
 fn workout(calories: f64) -> (String, Value) {
-    let mut doc = fixture("workout").into_iter().next().unwrap();
+    let mut doc = fixture_values("workout").into_iter().next().unwrap();
     doc["calories"] = json!(calories);
     (doc["id"].as_str().unwrap().to_string(), doc)
 }
@@ -179,19 +179,20 @@ fn retries_and_deliveries_out_of_order_end_on_the_current_version() {
 fn a_window_written_late_keeps_newer_documents_and_writes_the_rest() {
     let n = native();
     let c = find("workout").unwrap();
-    let docs = fixture("workout");
+    let trees = fixture_values("workout");
+    let docs = documents(&trees);
     assert!(docs.len() >= 2);
     let (first, other) = (
-        docs[0]["id"].as_str().unwrap(),
-        docs[1]["id"].as_str().unwrap(),
+        trees[0]["id"].as_str().unwrap(),
+        trees[1]["id"].as_str().unwrap(),
     );
     let window_began = iso_timestamp(NOW_MS);
-    let mut newer = docs[0].clone();
+    let mut newer = trees[0].clone();
     newer["calories"] = json!(777.0);
     let webhook = try_block_on(write_fetched(
         n.db.as_ref(),
         c,
-        &[newer],
+        &documents(&[newer]),
         &iso_timestamp(NOW_MS + 1_000.0),
     ))
     .unwrap()
@@ -202,7 +203,7 @@ fn a_window_written_late_keeps_newer_documents_and_writes_the_rest() {
         .unwrap();
     assert_eq!(window.stale, [first.to_string()]);
     assert_eq!(stored(&n, first), (Some(777.0), Some(777.0)));
-    let want = docs[1]["calories"].as_f64();
+    let want = trees[1]["calories"].as_f64();
     assert_eq!(stored(&n, other), (want, want));
     // The same window again, unchanged and begun later: nothing to write.
     let again = try_block_on(write_fetched(

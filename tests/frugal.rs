@@ -15,6 +15,7 @@ use oura_edge::services::platform::{Db, Statement};
 use oura_edge::services::try_block_on;
 use oura_edge::services::webhooks::delete::remove;
 use oura_edge::services::writer::{write, Paging, RowSet, TableSpec, WriteReport};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use support::*;
 
@@ -30,7 +31,7 @@ fn rows(db: &SqliteDb, sql: &str) -> Value {
 }
 
 fn write_docs(db: &SqliteDb, c: &Collection, docs: &[Value]) -> WriteReport {
-    let (set, rejected) = rows_for(c, docs);
+    let (set, rejected) = rows_for(c, &documents(docs));
     assert!(rejected.is_empty(), "{}: {rejected:?}", c.name);
     try_block_on(write(db, &set, NOW)).unwrap().unwrap()
 }
@@ -55,7 +56,7 @@ fn assert_daily_matches(db: &SqliteDb, when: &str) {
 fn re_syncing_unchanged_documents_writes_nothing_anywhere() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
     for c in REGISTRY {
-        assert!(write_docs(&db, c, &fixture(c.name)).rows_written > 0);
+        assert!(write_docs(&db, c, &fixture_values(c.name)).rows_written > 0);
     }
     let before = rows(
         &db,
@@ -65,7 +66,7 @@ fn re_syncing_unchanged_documents_writes_nothing_anywhere() {
          (SELECT COUNT(*) FROM heart_rate_daily) AS daily",
     );
     for c in REGISTRY {
-        let again = write_docs(&db, c, &fixture(c.name));
+        let again = write_docs(&db, c, &fixture_values(c.name));
         assert_eq!(again.rows_written, 0, "{}: unchanged re-sync wrote", c.name);
     }
     // A later sync of the same documents changes no stamp either.
@@ -87,7 +88,7 @@ fn re_syncing_unchanged_documents_writes_nothing_anywhere() {
 #[test]
 fn heart_rate_daily_follows_inserts_and_updates() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
-    let docs = fixture("heartrate");
+    let docs = fixture_values("heartrate");
     let (first, second) = docs.split_at(docs.len() / 2);
     write_docs(&db, heartrate(), first);
     assert_daily_matches(&db, "after the first half");
@@ -155,9 +156,10 @@ static RAW: TableSpec = TableSpec {
     },
 };
 
-fn bundle_rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
-    for sample in doc["samples"].as_array().into_iter().flatten() {
-        (heartrate().rows)(sample, out)?;
+fn bundle_rows(doc: &RawValue, out: &mut RowSet) -> Result<(), String> {
+    let doc: Value = serde_json::from_str(doc.get()).map_err(|e| e.to_string())?;
+    for sample in documents(doc["samples"].as_array().map_or(&[], Vec::as_slice)) {
+        (heartrate().rows)(&sample, out)?;
     }
     out.push(
         &RAW,
@@ -191,7 +193,7 @@ static BUNDLE: Collection = Collection {
 #[test]
 fn heart_rate_daily_follows_webhook_deletes() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
-    let docs = fixture("heartrate");
+    let docs = fixture_values("heartrate");
     write_docs(&db, heartrate(), &docs[100..]);
     // The bundle owns the first 100 samples (two UTC days' worth or less).
     let bundle = json!({"id": "b1", "day": docs[0]["timestamp"].as_str().unwrap()[..10], "samples": docs[..100]});
@@ -244,7 +246,7 @@ fn expected_series(name: &str, id: &str, sample: &Value) -> Vec<Value> {
 #[test]
 fn session_series_come_from_the_raw_document_at_full_resolution() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
-    let sessions = fixture("session");
+    let sessions = fixture_values("session");
     write_docs(&db, find("session").unwrap(), &sessions);
     let mut expected = Vec::new();
     for s in &sessions {

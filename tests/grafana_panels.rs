@@ -13,7 +13,7 @@ use oura_edge::services::collections::{rows_for, REGISTRY};
 use oura_edge::services::try_block_on;
 use oura_edge::services::writer::write;
 use serde_json::Value;
-use support::{bearer, body_json, fixture, req, TestApp, GRAFANA};
+use support::{bearer, body_json, documents, fixture_values, req, TestApp, GRAFANA};
 
 fn panel(d: &Value, id: u64) -> Value {
     dashboard::all_panels(d)
@@ -53,7 +53,7 @@ fn utc_ms(iso: &str) -> i64 {
 #[test]
 fn resting_hr_and_hrv_read_the_main_night_and_naps_count_only_naps() {
     // A rest-mode period on the newest day, with values no night has.
-    let mut rest = fixture("sleep")
+    let mut rest = fixture_values("sleep")
         .into_iter()
         .rfind(|s| s["type"] == "long_sleep")
         .unwrap();
@@ -70,7 +70,7 @@ fn resting_hr_and_hrv_read_the_main_night_and_naps_count_only_naps() {
     deleted["type"] = "deleted".into();
     let t = TestApp::new().with_fixtures();
     let sleep = REGISTRY.iter().find(|c| c.name == "sleep").unwrap();
-    let (rows, rejected) = rows_for(sleep, &[rest, deleted]);
+    let (rows, rejected) = rows_for(sleep, &documents(&[rest, deleted]));
     assert!(rejected.is_empty(), "{rejected:?}");
     try_block_on(write(
         t.native.db.as_ref(),
@@ -86,7 +86,7 @@ fn resting_hr_and_hrv_read_the_main_night_and_naps_count_only_naps() {
     assert_eq!(value(105), night.0.as_f64(), "Resting HR");
     assert_eq!(value(106), night.1.as_f64(), "HRV");
     let naps = answer(&t, &d, 306, &range)[0]["value"].as_i64().unwrap();
-    let expected = fixture("sleep")
+    let expected = fixture_values("sleep")
         .iter()
         .filter(|s| s["type"] == "sleep" || s["type"] == "late_nap")
         .count() as i64;

@@ -26,7 +26,7 @@ fn rows(db: &SqliteDb, sql: &str) -> Value {
 }
 
 fn write_docs(db: &SqliteDb, collection: &str, docs: &[Value]) -> WriteReport {
-    let (set, rejected) = rows_for(find(collection).unwrap(), docs);
+    let (set, rejected) = rows_for(find(collection).unwrap(), &documents(docs));
     assert!(rejected.is_empty(), "{collection}: {rejected:?}");
     try_block_on(write(db, &set, NOW)).unwrap().unwrap()
 }
@@ -68,9 +68,9 @@ fn count(db: &SqliteDb, sql: &str) -> i64 {
 #[test]
 fn aggregates_follow_inserts_edits_and_deletes() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
-    let mut nights = fixture("sleep");
+    let mut nights = fixture_values("sleep");
     for c in ["sleep", "session", "ring_battery_level"] {
-        write_docs(&db, c, &fixture(c));
+        write_docs(&db, c, &fixture_values(c));
     }
     assert_matches(&db, "after the first sync");
     let per_night = count(
@@ -144,7 +144,10 @@ fn aggregates_follow_inserts_edits_and_deletes() {
     try_block_on(remove(&db, find("sleep").unwrap(), &id, NOW))
         .unwrap()
         .unwrap();
-    let session = fixture("session")[0]["id"].as_str().unwrap().to_string();
+    let session = fixture_values("session")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     try_block_on(remove(&db, find("session").unwrap(), &session, NOW))
         .unwrap()
         .unwrap();
@@ -159,10 +162,14 @@ fn aggregates_follow_inserts_edits_and_deletes() {
 fn re_syncing_unchanged_documents_writes_no_aggregate_row() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
     for c in ["sleep", "session", "ring_battery_level"] {
-        assert!(write_docs(&db, c, &fixture(c)).rows_written > 0);
+        assert!(write_docs(&db, c, &fixture_values(c)).rows_written > 0);
     }
     for c in ["sleep", "session", "ring_battery_level"] {
-        assert_eq!(write_docs(&db, c, &fixture(c)).rows_written, 0, "{c}");
+        assert_eq!(
+            write_docs(&db, c, &fixture_values(c)).rows_written,
+            0,
+            "{c}"
+        );
     }
 }
 
@@ -170,7 +177,7 @@ fn re_syncing_unchanged_documents_writes_no_aggregate_row() {
 fn an_upgraded_database_fills_the_aggregates_from_its_history() {
     let db = SqliteDb::open_with_migrations(migrations_dir()).unwrap();
     for c in ["sleep", "session", "ring_battery_level"] {
-        write_docs(&db, c, &fixture(c));
+        write_docs(&db, c, &fixture_values(c));
     }
     let written = (rows(&db, SUMMARIES), rows(&db, BATTERY));
     // As before 0021: the history is stored, the aggregates are not.

@@ -2,20 +2,35 @@
 //! (refresh, rotation, races), the circuit breaker and collection discovery.
 
 use chrono::NaiveDate;
-use oura_edge::services::collections::{find, Collection, REGISTRY};
+use oura_edge::services::collections::{find, Collection, Document, REGISTRY};
 use oura_edge::services::config::Config;
+use oura_edge::services::documents::write_fetched;
 use oura_edge::services::oura::{
     discover, exchange_code, tokens, windows, BreakerState, OuraClient, OuraError, TokenSet,
     BREAKER_COOL_DOWN_MS, BREAKER_KV_KEY, COLLECTIONS_KV_KEY, MAX_PAGES,
 };
 use oura_edge::services::platform::native::NativePlatform;
-use oura_edge::services::platform::OutRequest;
+use oura_edge::services::platform::{Db, OutRequest, Statement};
 use oura_edge::services::{try_block_on, try_block_on_both};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::future::Future;
 use std::path::Path;
 use std::rc::Rc;
+
+/// A fetch's documents as trees, to compare and index.
+fn as_trees(r: Result<Vec<Document>, OuraError>) -> Result<Vec<Value>, OuraError> {
+    r.map(|d| {
+        d.iter()
+            .map(|d| serde_json::from_str(d.get()).unwrap())
+            .collect()
+    })
+}
+
+/// A fetched document as a tree.
+fn as_tree(r: Result<Option<Document>, OuraError>) -> Result<Option<Value>, OuraError> {
+    r.map(|d| d.map(|d| serde_json::from_str(d.get()).unwrap()))
+}
 
 /// 2026-01-15T12:00:00Z.
 const NOW_MS: f64 = 1_768_478_400_000.0;
@@ -119,6 +134,54 @@ fn token_response(access: &str, refresh: &str) -> String {
 
 // ---------------------------------------------------------------- paging
 
+/// Documents are kept as Oura sent them, number for number: the raw store
+/// gets the same text whether a page or a single fetch brought it (a tree
+/// in between wrote `1.50` as `1.5` and `1e-05` as `1e-5`).
+#[test]
+fn documents_reach_the_raw_store_as_sent() {
+    let n = ready();
+    let cfg = config();
+    let c = coll("daily_activity");
+    let text = |id: &str, day: &str| {
+        format!(
+            r#"{{"id":"{id}","day":"{day}","score":80,"met":{{"interval":60.0,"items":[1.50,0.9,1e-05,2]}}}}"#
+        )
+    };
+    let (a, b) = (text("a", "2026-01-01"), text("b", "2026-01-02"));
+    n.http.queue(
+        &url_of("daily_activity"),
+        200,
+        &format!(r#"{{"data":[{a},{b}],"next_token":null}}"#),
+    );
+    n.http
+        .on(&format!("{}/b", url_of("daily_activity")), 200, &b);
+    let client = OuraClient::new(&n.platform, &cfg);
+    let listed = run(client.fetch_range(c, day("2026-01-01"), day("2026-01-02"))).unwrap();
+    let texts: Vec<&str> = listed.iter().map(|d| d.get()).collect();
+    assert_eq!(texts, [a.as_str(), b.as_str()]);
+    let single = run(client.fetch_document(c, "b")).unwrap().unwrap();
+    assert_eq!(single.get(), b);
+
+    run(write_fetched(
+        n.db.as_ref(),
+        c,
+        &listed,
+        "2026-01-03T00:00:00.000Z",
+    ))
+    .unwrap();
+    let stored = run(n.db.query(&Statement::new(
+        "SELECT json FROM oura_documents WHERE collection = 'daily_activity' ORDER BY id",
+        vec![],
+    )))
+    .unwrap();
+    let json: Vec<&str> = stored
+        .rows
+        .iter()
+        .filter_map(|r| r["json"].as_str())
+        .collect();
+    assert_eq!(json, [a.as_str(), b.as_str()]);
+}
+
 #[test]
 fn follows_next_token_over_three_pages_keeping_the_range() {
     let n = ready();
@@ -128,8 +191,12 @@ fn follows_next_token_over_three_pages_keeping_the_range() {
     n.http.queue(&prefix, 200, &page(&["c"], Some("t/2+")));
     n.http.queue(&prefix, 200, &page(&["d"], None));
     let client = OuraClient::new(&n.platform, &cfg);
-    let docs =
-        run(client.fetch_range(coll("daily_sleep"), day("2026-01-01"), day("2026-01-10"))).unwrap();
+    let docs = as_trees(run(client.fetch_range(
+        coll("daily_sleep"),
+        day("2026-01-01"),
+        day("2026-01-10"),
+    )))
+    .unwrap();
     let ids: Vec<&str> = docs.iter().map(|d| d["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["a", "b", "c", "d"]);
     let urls: Vec<String> = n.http.requests().into_iter().map(|r| r.url).collect();
@@ -159,8 +226,12 @@ fn a_repeated_next_token_stops_the_loop() {
     n.http.queue(&prefix, 200, &page(&["b"], Some("same")));
     n.http.queue(&prefix, 200, &page(&["never"], None));
     let client = OuraClient::new(&n.platform, &cfg);
-    let docs =
-        run(client.fetch_range(coll("sleep"), day("2026-01-01"), day("2026-01-02"))).unwrap();
+    let docs = as_trees(run(client.fetch_range(
+        coll("sleep"),
+        day("2026-01-01"),
+        day("2026-01-02"),
+    )))
+    .unwrap();
     assert_eq!(docs.len(), 2, "both pages kept, the loop stopped");
     assert_eq!(n.http.requests().len(), 2);
 }
@@ -175,8 +246,12 @@ fn the_page_cap_stops_an_endless_series() {
             .queue(&prefix, 200, &page(&["x"], Some(&format!("t{i}"))));
     }
     let client = OuraClient::new(&n.platform, &cfg);
-    let docs = run(client.fetch_range(coll("daily_stress"), day("2026-01-01"), day("2026-01-02")))
-        .unwrap();
+    let docs = as_trees(run(client.fetch_range(
+        coll("daily_stress"),
+        day("2026-01-01"),
+        day("2026-01-02"),
+    )))
+    .unwrap();
     assert_eq!(docs.len(), MAX_PAGES as usize);
     assert_eq!(n.http.requests().len(), MAX_PAGES as usize);
 }
@@ -190,8 +265,8 @@ fn exclusive_end_dates_get_one_more_day_inclusive_ones_do_not() {
     n.http.on(&url_of(""), 200, &page(&[], None));
     let client = OuraClient::new(&n.platform, &cfg);
     let (start, end) = (day("2026-01-10"), day("2026-01-12"));
-    run(client.fetch_range(coll("daily_activity"), start, end)).unwrap();
-    run(client.fetch_range(coll("daily_sleep"), start, end)).unwrap();
+    as_trees(run(client.fetch_range(coll("daily_activity"), start, end))).unwrap();
+    as_trees(run(client.fetch_range(coll("daily_sleep"), start, end))).unwrap();
     let urls: Vec<String> = n.http.requests().into_iter().map(|r| r.url).collect();
     assert_eq!(
         urls,
@@ -212,7 +287,12 @@ fn datetime_collections_send_encoded_midnights_through_the_next_day() {
     let cfg = config();
     n.http.on(&url_of("heartrate"), 200, &page(&[], None));
     let client = OuraClient::new(&n.platform, &cfg);
-    run(client.fetch_range(coll("heartrate"), day("2026-01-01"), day("2026-01-29"))).unwrap();
+    as_trees(run(client.fetch_range(
+        coll("heartrate"),
+        day("2026-01-01"),
+        day("2026-01-29"),
+    )))
+    .unwrap();
     assert_eq!(
         n.http.requests()[0].url,
         format!(
@@ -235,8 +315,8 @@ fn token_only_and_single_collections_ignore_dates() {
     );
     let client = OuraClient::new(&n.platform, &cfg);
     let (s, e) = (day("2026-01-01"), day("2026-01-02"));
-    let rings = run(client.fetch_range(coll("ring_configuration"), s, e)).unwrap();
-    let info = run(client.fetch_range(coll("personal_info"), s, e)).unwrap();
+    let rings = as_trees(run(client.fetch_range(coll("ring_configuration"), s, e))).unwrap();
+    let info = as_trees(run(client.fetch_range(coll("personal_info"), s, e))).unwrap();
     assert_eq!(rings, vec![json!({"id": "r1"})]);
     assert_eq!(info.len(), 1);
     assert_eq!(info[0]["id"], "u1");
@@ -318,8 +398,12 @@ fn a_429_is_retried_after_retry_after_seconds() {
     );
     n.http.queue(&prefix, 200, &page(&["a"], None));
     let client = OuraClient::new(&n.platform, &cfg);
-    let docs =
-        run(client.fetch_range(coll("daily_sleep"), day("2026-01-01"), day("2026-01-02"))).unwrap();
+    let docs = as_trees(run(client.fetch_range(
+        coll("daily_sleep"),
+        day("2026-01-01"),
+        day("2026-01-02"),
+    )))
+    .unwrap();
     assert_eq!(docs.len(), 1);
     assert_eq!(client.request_count(), 2);
     let waited = run(async { n.platform.clock.now_ms() }) - NOW_MS;
@@ -335,7 +419,12 @@ fn retry_after_is_capped_at_a_minute() {
         .queue_with_headers(&prefix, 429, &[("retry-after", "3600")], "{}");
     n.http.queue(&prefix, 200, &page(&[], None));
     let client = OuraClient::new(&n.platform, &cfg);
-    run(client.fetch_range(coll("daily_sleep"), day("2026-01-01"), day("2026-01-02"))).unwrap();
+    as_trees(run(client.fetch_range(
+        coll("daily_sleep"),
+        day("2026-01-01"),
+        day("2026-01-02"),
+    )))
+    .unwrap();
     assert_eq!(n.platform.clock.now_ms() - NOW_MS, 60_000.0);
 }
 
@@ -346,8 +435,12 @@ fn server_errors_are_retried_three_times_then_transient() {
     n.http
         .on(&url_of("daily_sleep"), 503, r#"{"detail":"down"}"#);
     let client = OuraClient::new(&n.platform, &cfg);
-    let err = run(client.fetch_range(coll("daily_sleep"), day("2026-01-01"), day("2026-01-02")))
-        .unwrap_err();
+    let err = as_trees(run(client.fetch_range(
+        coll("daily_sleep"),
+        day("2026-01-01"),
+        day("2026-01-02"),
+    )))
+    .unwrap_err();
     assert!(matches!(err, OuraError::Transient(_)), "{err:?}");
     assert_eq!(n.http.requests().len(), 4, "one try and three retries");
     assert_eq!(client.request_count(), 4);
@@ -364,8 +457,12 @@ fn a_network_error_is_retried() {
     n.http.queue_network_error(&prefix, "connection reset");
     n.http.queue(&prefix, 200, &page(&["a"], None));
     let client = OuraClient::new(&n.platform, &cfg);
-    let docs =
-        run(client.fetch_range(coll("daily_sleep"), day("2026-01-01"), day("2026-01-02"))).unwrap();
+    let docs = as_trees(run(client.fetch_range(
+        coll("daily_sleep"),
+        day("2026-01-01"),
+        day("2026-01-02"),
+    )))
+    .unwrap();
     assert_eq!(docs.len(), 1);
     assert_eq!(n.http.requests().len(), 2);
 }
@@ -383,7 +480,7 @@ fn other_client_errors_are_not_retried_and_bad_json_is_invalid() {
     n.http.on(&url_of("tag"), 200, r#"{"items":[]}"#);
     let client = OuraClient::new(&n.platform, &cfg);
     let (s, e) = (day("2026-01-01"), day("2026-01-02"));
-    match run(client.fetch_range(coll("daily_spo2"), s, e)) {
+    match as_trees(run(client.fetch_range(coll("daily_spo2"), s, e))) {
         Err(OuraError::Http { status, body }) => {
             assert_eq!(status, 403);
             assert!(body.contains("membership"));
@@ -392,11 +489,11 @@ fn other_client_errors_are_not_retried_and_bad_json_is_invalid() {
     }
     assert_eq!(n.http.requests().len(), 1);
     assert!(matches!(
-        run(client.fetch_range(coll("daily_stress"), s, e)),
+        as_trees(run(client.fetch_range(coll("daily_stress"), s, e))),
         Err(OuraError::Invalid(_))
     ));
     assert!(matches!(
-        run(client.fetch_range(coll("tag"), s, e)),
+        as_trees(run(client.fetch_range(coll("tag"), s, e))),
         Err(OuraError::Invalid(_))
     ));
 }
@@ -419,14 +516,14 @@ fn fetch_document_returns_none_on_404() {
     );
     let client = OuraClient::new(&n.platform, &cfg);
     assert_eq!(
-        run(client.fetch_document(coll("sleep"), "missing")).unwrap(),
+        as_tree(run(client.fetch_document(coll("sleep"), "missing"))).unwrap(),
         None
     );
-    let doc = run(client.fetch_document(coll("vo2_max"), "v 1")).unwrap();
+    let doc = as_tree(run(client.fetch_document(coll("vo2_max"), "v 1"))).unwrap();
     assert_eq!(doc.unwrap()["vo2_max"], 40);
     // No single-document route: refused without a request.
     assert!(matches!(
-        run(client.fetch_document(coll("heartrate"), "x")),
+        as_tree(run(client.fetch_document(coll("heartrate"), "x"))),
         Err(OuraError::Invalid(_))
     ));
     assert_eq!(n.http.requests().len(), 2);
@@ -439,7 +536,7 @@ fn no_tokens_is_not_authorized_without_a_request() {
     let n = native();
     let cfg = config();
     let client = OuraClient::new(&n.platform, &cfg);
-    let err = run(client.fetch_document(coll("sleep"), "x")).unwrap_err();
+    let err = as_tree(run(client.fetch_document(coll("sleep"), "x"))).unwrap_err();
     assert_eq!(err, OuraError::NotAuthorized);
     assert!(n.http.requests().is_empty());
 }
@@ -475,7 +572,7 @@ fn a_401_refreshes_saves_the_rotated_pair_then_retries() {
         log.borrow_mut().push((req.url.clone(), t.refresh_token));
     });
     let client = OuraClient::new(&n.platform, &cfg);
-    let got = run(client.fetch_document(coll("sleep"), "s1")).unwrap();
+    let got = as_tree(run(client.fetch_document(coll("sleep"), "s1"))).unwrap();
     assert_eq!(got, Some(json!({"id": "s1"})));
 
     let reqs = n.http.requests();
@@ -515,7 +612,7 @@ fn a_second_401_after_refreshing_is_not_authorized() {
     n.http.on(&url_of("sleep"), 401, r#"{"detail":"no"}"#);
     n.http.on(TOKEN_URL, 200, &token_response("B", "RB"));
     let client = OuraClient::new(&n.platform, &cfg);
-    let err = run(client.fetch_document(coll("sleep"), "s1")).unwrap_err();
+    let err = as_tree(run(client.fetch_document(coll("sleep"), "s1"))).unwrap_err();
     assert_eq!(err, OuraError::NotAuthorized);
     assert_eq!(n.http.requests().len(), 3, "one refresh, no loop");
 }
@@ -530,14 +627,14 @@ fn an_expiring_token_is_refreshed_before_the_call() {
     n.http.on(TOKEN_URL, 200, &token_response("B", "RB"));
     n.http.on(&url_of("sleep/s1"), 200, r#"{"id":"s1"}"#);
     let client = OuraClient::new(&n.platform, &cfg);
-    run(client.fetch_document(coll("sleep"), "s1")).unwrap();
+    as_tree(run(client.fetch_document(coll("sleep"), "s1"))).unwrap();
     let reqs = n.http.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].url, TOKEN_URL);
     assert_eq!(auth(&reqs[1]), Some("Bearer B"));
     assert_eq!(stored(&n).refresh_token, "RB");
     // The refreshed token is cached: no second refresh.
-    run(client.fetch_document(coll("sleep"), "s1")).unwrap();
+    as_tree(run(client.fetch_document(coll("sleep"), "s1"))).unwrap();
     assert_eq!(n.http.requests().len(), 3);
 }
 
@@ -563,19 +660,19 @@ fn a_short_lived_token_is_refreshed_once_and_used_for_its_lifetime() {
     let client = OuraClient::new(&n.platform, &cfg);
     // 16 calls, 0.35 s apart: 5.6 s of an 8 s token, inside its 6 s of use.
     for i in 0..16 {
-        run(client.fetch_document(coll("sleep"), &format!("s{i}"))).unwrap();
+        as_tree(run(client.fetch_document(coll("sleep"), &format!("s{i}")))).unwrap();
         n.clock.advance(350.0);
     }
     assert_eq!(refreshes(&n), 1, "one refresh for 16 calls");
     // A fresh client (the next job) loads the same token from D1 and keeps it.
     let next = OuraClient::new(&n.platform, &cfg);
-    run(next.fetch_document(coll("sleep"), "t")).unwrap();
+    as_tree(run(next.fetch_document(coll("sleep"), "t"))).unwrap();
     assert_eq!(refreshes(&n), 1, "the stored token is still good");
     // Past 6 s of its 8: refreshed again, once.
     n.clock.advance(600.0);
     n.http.queue(TOKEN_URL, 200, &token_response("C", "RC"));
-    run(next.fetch_document(coll("sleep"), "u")).unwrap();
-    run(next.fetch_document(coll("sleep"), "v")).unwrap();
+    as_tree(run(next.fetch_document(coll("sleep"), "u"))).unwrap();
+    as_tree(run(next.fetch_document(coll("sleep"), "v"))).unwrap();
     assert_eq!(refreshes(&n), 2);
     assert_eq!(stored(&n).refresh_token, "RC");
 }
@@ -587,7 +684,7 @@ fn invalid_grant_with_the_same_stored_token_needs_reauthorisation() {
     let cfg = config();
     n.http.on(TOKEN_URL, 400, r#"{"error":"invalid_grant"}"#);
     let client = OuraClient::new(&n.platform, &cfg);
-    let err = run(client.fetch_document(coll("sleep"), "s1")).unwrap_err();
+    let err = as_tree(run(client.fetch_document(coll("sleep"), "s1"))).unwrap_err();
     assert_eq!(err, OuraError::NotAuthorized);
     let reqs = n.http.requests();
     assert_eq!(reqs.len(), 1, "one refresh attempt, no data call");
@@ -613,7 +710,7 @@ fn invalid_grant_after_another_isolate_refreshed_uses_the_stored_tokens() {
         }
     });
     let client = OuraClient::new(&n.platform, &cfg);
-    let got = run(client.fetch_document(coll("sleep"), "s1")).unwrap();
+    let got = as_tree(run(client.fetch_document(coll("sleep"), "s1"))).unwrap();
     assert!(got.is_some());
     let reqs = n.http.requests();
     assert_eq!(reqs.len(), 2);
@@ -702,7 +799,7 @@ fn the_breaker_opens_rejects_persists_and_half_opens() {
     n.http.on(&doc, 503, "{}");
     let client = OuraClient::new(&n.platform, &cfg);
     for _ in 0..5 {
-        let err = run(client.fetch_document(coll("sleep"), "s1")).unwrap_err();
+        let err = as_tree(run(client.fetch_document(coll("sleep"), "s1"))).unwrap_err();
         assert!(matches!(err, OuraError::Transient(_)), "{err:?}");
     }
     assert_eq!(n.http.requests().len(), 20, "5 requests × 4 attempts");
@@ -718,12 +815,16 @@ fn the_breaker_opens_rejects_persists_and_half_opens() {
 
     // Open: refused without HTTP, by this client and by a new one (KV).
     assert_eq!(
-        run(client.fetch_document(coll("sleep"), "s1")),
+        as_tree(run(client.fetch_document(coll("sleep"), "s1"))),
         Err(OuraError::Breaker)
     );
     let fresh = OuraClient::new(&n.platform, &cfg);
     assert_eq!(
-        run(fresh.fetch_range(coll("sleep"), day("2026-01-01"), day("2026-01-02"))),
+        as_trees(run(fresh.fetch_range(
+            coll("sleep"),
+            day("2026-01-01"),
+            day("2026-01-02")
+        ))),
         Err(OuraError::Breaker)
     );
     assert_eq!(n.http.requests().len(), 20);
@@ -731,12 +832,12 @@ fn the_breaker_opens_rejects_persists_and_half_opens() {
     // Cool-down over: one probe; it fails, so the breaker opens again.
     n.clock.advance(BREAKER_COOL_DOWN_MS);
     assert!(matches!(
-        run(fresh.fetch_document(coll("sleep"), "s1")),
+        as_tree(run(fresh.fetch_document(coll("sleep"), "s1"))),
         Err(OuraError::Transient(_))
     ));
     assert_eq!(n.http.requests().len(), 24);
     assert_eq!(
-        run(fresh.fetch_document(coll("sleep"), "s1")),
+        as_tree(run(fresh.fetch_document(coll("sleep"), "s1"))),
         Err(OuraError::Breaker)
     );
 
@@ -744,12 +845,12 @@ fn the_breaker_opens_rejects_persists_and_half_opens() {
     n.clock.advance(BREAKER_COOL_DOWN_MS);
     n.http.on(&doc, 200, r#"{"id":"s1"}"#);
     let third = OuraClient::new(&n.platform, &cfg);
-    assert!(run(third.fetch_document(coll("sleep"), "s1"))
+    assert!(as_tree(run(third.fetch_document(coll("sleep"), "s1")))
         .unwrap()
         .is_some());
     assert_eq!(breaker_state(&n), None);
     let ops = n.kv.ops();
-    run(third.fetch_document(coll("sleep"), "s1")).unwrap();
+    as_tree(run(third.fetch_document(coll("sleep"), "s1"))).unwrap();
     let after = n.kv.ops();
     assert_eq!(
         (after.writes, after.deletes),
@@ -767,18 +868,21 @@ fn the_breaker_counts_only_consecutive_transient_failures() {
     let fail = |times: usize| {
         n.http.on(&doc, 500, "{}");
         for _ in 0..times {
-            assert!(run(client.fetch_document(coll("sleep"), "s1")).is_err());
+            assert!(as_tree(run(client.fetch_document(coll("sleep"), "s1"))).is_err());
         }
     };
     fail(4);
     assert_eq!(breaker_state(&n).unwrap().failures, 4);
     // A client error means Oura answered: the streak resets.
     n.http.on(&doc, 404, "{}");
-    assert_eq!(run(client.fetch_document(coll("sleep"), "s1")), Ok(None));
+    assert_eq!(
+        as_tree(run(client.fetch_document(coll("sleep"), "s1"))),
+        Ok(None)
+    );
     assert_eq!(breaker_state(&n), None);
     fail(4);
     assert_ne!(
-        run(client.fetch_document(coll("sleep"), "s1")),
+        as_tree(run(client.fetch_document(coll("sleep"), "s1"))),
         Err(OuraError::Breaker),
         "4 + 4 failures with a success between never open it"
     );
@@ -791,7 +895,7 @@ fn no_kv_writes_while_all_is_well() {
     n.http.on(&url_of("sleep/"), 200, r#"{"id":"s"}"#);
     let client = OuraClient::new(&n.platform, &cfg);
     for _ in 0..10 {
-        run(client.fetch_document(coll("sleep"), "s")).unwrap();
+        as_tree(run(client.fetch_document(coll("sleep"), "s"))).unwrap();
     }
     let ops = n.kv.ops();
     assert_eq!((ops.reads, ops.writes, ops.deletes), (1, 0, 0));

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
-use support::{bearer, body_json, fixture, req, store_tokens, TestApp, ADMIN, NOW_MS};
+use support::{bearer, body_json, fixture_values, req, store_tokens, TestApp, ADMIN, NOW_MS};
 
 const API: &str = "https://api.test";
 const DAY_MS: f64 = 86_400_000.0;
@@ -228,7 +228,7 @@ fn a_backfill_larger_than_the_budget_pauses_and_resumes_the_next_day() {
 /// Every collection's fixture behind its list URL and its document URLs.
 fn serve_fixtures(n: &NativePlatform) {
     for c in REGISTRY {
-        let docs = fixture(c.name);
+        let docs = fixture_values(c.name);
         n.http.on(
             &format!("{API}/v2/usercollection/{}", c.api_path),
             200,
@@ -279,7 +279,10 @@ fn no_invocation_exceeds_fifty_d1_queries() {
         .filter(|c| c.webhook)
         .take(10)
         .map(|c| {
-            let id = fixture(c.name)[0]["id"].as_str().unwrap().to_string();
+            let id = fixture_values(c.name)[0]["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
             let ev = Event {
                 event_type: "create".into(),
                 data_type: c.name.into(),

@@ -438,7 +438,7 @@ fn create_then_delete_round_trips_every_webhook_data_type() {
     let webhook_types: Vec<_> = REGISTRY.iter().filter(|c| c.webhook).collect();
     assert_eq!(webhook_types.len(), 16);
     for c in webhook_types {
-        let doc = fixture(c.name).into_iter().next().unwrap();
+        let doc = fixture_values(c.name).into_iter().next().unwrap();
         let id = doc["id"].as_str().unwrap().to_string();
         n.http.on(&doc_url(c.name, &id), 200, &doc.to_string());
         let generation = try_block_on(sql_cache::generation(n.kv.as_ref())).unwrap();
@@ -476,7 +476,10 @@ fn create_then_delete_round_trips_every_webhook_data_type() {
 #[test]
 fn an_update_changes_the_stored_row() {
     let n = native();
-    let mut doc = fixture("daily_readiness").into_iter().next().unwrap();
+    let mut doc = fixture_values("daily_readiness")
+        .into_iter()
+        .next()
+        .unwrap();
     let id = doc["id"].as_str().unwrap().to_string();
     n.http
         .on(&doc_url("daily_readiness", &id), 200, &doc.to_string());
@@ -502,8 +505,11 @@ fn an_update_changes_the_stored_row() {
 #[test]
 fn deleting_a_daily_type_clears_only_its_own_columns() {
     let n = native();
-    let readiness = fixture("daily_readiness").into_iter().next().unwrap();
-    let sleep = fixture("daily_sleep").into_iter().next().unwrap();
+    let readiness = fixture_values("daily_readiness")
+        .into_iter()
+        .next()
+        .unwrap();
+    let sleep = fixture_values("daily_sleep").into_iter().next().unwrap();
     assert_eq!(readiness["day"], sleep["day"]);
     let day = readiness["day"].clone();
     let (rid, sid) = (
@@ -589,7 +595,7 @@ fn deleting_a_daily_type_clears_only_its_own_columns() {
 #[test]
 fn a_404_on_fetch_means_the_document_is_gone() {
     let n = native();
-    let doc = fixture("workout").into_iter().next().unwrap();
+    let doc = fixture_values("workout").into_iter().next().unwrap();
     let id = doc["id"].as_str().unwrap().to_string();
     n.http.on(&doc_url("workout", &id), 200, &doc.to_string());
     run(&n, &[msg("create", "workout", &id, 1)]);
@@ -702,7 +708,7 @@ fn the_last_attempt_lands_in_the_dead_letter_table() {
 #[test]
 fn unusable_messages_are_dead_lettered_at_once_and_others_in_the_batch_proceed() {
     let n = native();
-    let doc = fixture("tag").into_iter().next().unwrap();
+    let doc = fixture_values("tag").into_iter().next().unwrap();
     let id = doc["id"].as_str().unwrap().to_string();
     n.http.on(&doc_url("tag", &id), 200, &doc.to_string());
     n.http.on(

@@ -9,7 +9,7 @@
 //! aborts the whole batch. The stale documents are then looked up, dropped,
 //! and the rest written again.
 
-use crate::services::collections::{rows_for, Collection};
+use crate::services::collections::{rows_for, Collection, Document};
 use crate::services::platform::{Db, PlatformError, Statement};
 use crate::services::writer::{write, RowSet, WriteReport};
 use serde_json::Value;
@@ -79,7 +79,7 @@ async fn newer(
 pub async fn write_fetched(
     db: &dyn Db,
     c: &Collection,
-    docs: &[Value],
+    docs: &[Document],
     fetched_iso: &str,
 ) -> Result<Written, PlatformError> {
     // Copied only when a stale document has to be left out.

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use oura_edge::router::{Method, Req, Res};
-use oura_edge::services::collections::{rows_for, REGISTRY};
+use oura_edge::services::collections::{rows_for, Document, REGISTRY};
 use oura_edge::services::config::Config;
 use oura_edge::services::platform::native::NativePlatform;
 use oura_edge::services::try_block_on;
@@ -119,8 +119,22 @@ pub fn body_json(res: &Res) -> serde_json::Value {
     res.body_json().expect("JSON body")
 }
 
-/// The documents of one collection's fixture (`tests/fixtures/oura/<name>.json`).
-pub fn fixture(name: &str) -> Vec<serde_json::Value> {
+/// The documents of one collection's fixture (`tests/fixtures/oura/<name>.json`),
+/// as text, as a fetch keeps them.
+pub fn fixture(name: &str) -> Vec<Document> {
+    documents(&fixture_values(name))
+}
+
+/// Documents as a fetch keeps them (text), from trees a test built.
+pub fn documents(values: &[serde_json::Value]) -> Vec<Document> {
+    values
+        .iter()
+        .map(|v| serde_json::value::to_raw_value(v).expect("a document"))
+        .collect()
+}
+
+/// The same fixture as trees, for a test to change.
+pub fn fixture_values(name: &str) -> Vec<serde_json::Value> {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/oura/{name}.json"));
     let text = std::fs::read_to_string(&path)

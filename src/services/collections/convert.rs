@@ -4,6 +4,7 @@
 use crate::services::writer::{Paging, RowSet, TableSpec};
 use chrono::{DateTime, Duration, SecondsFormat};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// A whole number, rounded as the original did (half up); absent → NULL.
@@ -77,7 +78,7 @@ pub fn raw(
     collection: &str,
     id: &str,
     day: Option<&str>,
-    doc: &Value,
+    doc: &RawValue,
 ) -> Result<(), String> {
     out.push(
         &RAW_DOCUMENTS,
@@ -85,7 +86,7 @@ pub fn raw(
             Value::from(collection),
             Value::from(id),
             day.map_or(Value::Null, Value::from),
-            Value::String(doc.to_string()),
+            Value::String(doc.get().to_string()),
         ],
     )
 }

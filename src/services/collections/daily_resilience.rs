@@ -6,6 +6,7 @@ use super::convert::{int, raw, real, text};
 use super::Collection;
 use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[derive(Deserialize, Default)]
@@ -44,7 +45,7 @@ static TABLE: TableSpec = TableSpec {
 
 pub static COLLECTION: Collection = Collection::dated("daily_resilience", false, &TABLE, rows);
 
-fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+fn rows(doc: &RawValue, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;
     let c = &d.contributors;
     out.push(

@@ -6,6 +6,7 @@ use super::convert::{int, raw, text};
 use super::Collection;
 use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[derive(Deserialize)]
@@ -35,7 +36,7 @@ static TABLE: TableSpec = TableSpec {
 
 pub static COLLECTION: Collection = Collection::dated("daily_stress", false, &TABLE, rows);
 
-fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+fn rows(doc: &RawValue, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;
     out.push(
         &TABLE,

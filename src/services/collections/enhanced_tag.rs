@@ -4,6 +4,7 @@ use super::convert::{raw, text};
 use super::Collection;
 use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[derive(Deserialize)]
@@ -41,7 +42,7 @@ static TABLE: TableSpec = TableSpec {
 
 pub static COLLECTION: Collection = Collection::dated("enhanced_tag", false, &TABLE, rows);
 
-fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+fn rows(doc: &RawValue, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;
     out.push(
         &TABLE,

@@ -8,6 +8,7 @@ use super::{Collection, QueryMode, ReadSource};
 use crate::services::writer::bulk::BulkRows;
 use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[derive(Deserialize)]
@@ -68,7 +69,7 @@ static BULK: BulkRows = BulkRows {
     day: "substr(json_extract(value, '$.timestamp'), 1, 10)",
 };
 
-fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+fn rows(doc: &RawValue, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;
     out.push(
         &TABLE,

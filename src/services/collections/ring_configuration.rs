@@ -4,6 +4,7 @@ use super::convert::{int, raw, text};
 use super::{Collection, QueryMode, ReadSource};
 use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[derive(Deserialize)]
@@ -53,7 +54,7 @@ pub static COLLECTION: Collection = Collection {
     read: ReadSource::Documents,
 };
 
-fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+fn rows(doc: &RawValue, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;
     out.push(
         &TABLE,

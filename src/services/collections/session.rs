@@ -7,6 +7,7 @@ use super::convert::{raw, real, text, Sample};
 use super::Collection;
 use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[derive(Deserialize)]
@@ -50,7 +51,7 @@ fn average(s: &Option<Sample>) -> Option<f64> {
     (!items.is_empty()).then(|| items.iter().sum::<f64>() / items.len() as f64)
 }
 
-fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+fn rows(doc: &RawValue, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;
     out.push(
         &TABLE,

@@ -6,6 +6,7 @@ use super::convert::{flag, int, raw, real, series, text, Sample};
 use super::Collection;
 use crate::services::writer::{Paging, RowSet, TableSpec};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[derive(Deserialize)]
@@ -83,7 +84,7 @@ pub static COLLECTION: Collection = Collection::dated("sleep", true, &TABLE, row
     // Each document carries 5-minute series (measured: `make bench`, cpu).
     .with_cron_units(2);
 
-fn rows(doc: &Value, out: &mut RowSet) -> Result<(), String> {
+fn rows(doc: &RawValue, out: &mut RowSet) -> Result<(), String> {
     let d: Doc = super::parse(doc)?;
     let readiness = d.readiness.as_ref();
     let temperature = readiness

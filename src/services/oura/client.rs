@@ -5,11 +5,10 @@ use super::pagination::{parse_page, raw_page_next, PageGuard};
 use super::url::{encode, pairs};
 use super::windows::range_params;
 use super::{refresh, retry, tokens, OuraError, TokenSet};
-use crate::services::collections::{Collection, QueryMode};
+use crate::services::collections::{Collection, Document, QueryMode};
 use crate::services::config::Config;
 use crate::services::platform::{OutRequest, OutResponse, Platform};
 use chrono::NaiveDate;
-use serde_json::Value;
 use std::cell::{Cell, RefCell};
 
 const PATH_PREFIX: &str = "/v2/usercollection/";
@@ -138,15 +137,12 @@ impl<'a> OuraClient<'a> {
         c: &Collection,
         start: NaiveDate,
         end: NaiveDate,
-    ) -> Result<Vec<Value>, OuraError> {
+    ) -> Result<Vec<Document>, OuraError> {
         let base = self.collection_url(c)?;
         if c.query == QueryMode::Single {
             let resp = expect_success(self.get(&base).await?)?;
-            let doc: Value = serde_json::from_slice(&resp.body)
-                .map_err(|e| OuraError::Invalid(format!("{} is not JSON: {e}", c.name)))?;
-            if !doc.is_object() {
-                return Err(OuraError::Invalid(format!("{} is not an object", c.name)));
-            }
+            let doc =
+                object(&resp.body).map_err(|e| OuraError::Invalid(format!("{} {e}", c.name)))?;
             return Ok(vec![doc]);
         }
         let pages = self.pages(c, start, end, |body| parse_page(&body)).await?;
@@ -217,7 +213,7 @@ impl<'a> OuraClient<'a> {
         &self,
         c: &Collection,
         id: &str,
-    ) -> Result<Option<Value>, OuraError> {
+    ) -> Result<Option<Document>, OuraError> {
         if !c.webhook {
             return Err(OuraError::Invalid(format!(
                 "{} has no single-document route",
@@ -230,14 +226,19 @@ impl<'a> OuraClient<'a> {
             return Ok(None);
         }
         let resp = expect_success(resp)?;
-        let doc: Value = serde_json::from_slice(&resp.body)
-            .map_err(|e| OuraError::Invalid(format!("{} document is not JSON: {e}", c.name)))?;
-        if !doc.is_object() {
-            return Err(OuraError::Invalid(format!(
-                "{} document is not an object",
-                c.name
-            )));
-        }
+        let doc = object(&resp.body)
+            .map_err(|e| OuraError::Invalid(format!("{} document {e}", c.name)))?;
         Ok(Some(doc))
+    }
+}
+
+/// A body that must be one JSON object, kept as text; the error says what
+/// it is instead ("is not JSON: ...", "is not an object").
+fn object(body: &[u8]) -> Result<Document, String> {
+    let doc: Document = serde_json::from_slice(body).map_err(|e| format!("is not JSON: {e}"))?;
+    if doc.get().starts_with('{') {
+        Ok(doc)
+    } else {
+        Err("is not an object".to_string())
     }
 }

@@ -10,6 +10,7 @@ use crate::services::platform::{Db, PlatformError, Statement};
 use crate::services::time::iso_timestamp;
 use crate::services::writer::rollups;
 use crate::services::writer::{RowSet, TableRows};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -226,9 +227,10 @@ pub async fn remove(
         db.batch(&tombstone(c, id, now_iso)).await?;
         return Ok(0);
     };
-    let doc: Value = serde_json::from_str(json).map_err(|e| DeleteError::Invalid(e.to_string()))?;
+    let doc: &RawValue =
+        serde_json::from_str(json).map_err(|e| DeleteError::Invalid(e.to_string()))?;
     let mut set = RowSet::default();
-    (c.rows)(&doc, &mut set).map_err(DeleteError::Invalid)?;
+    (c.rows)(doc, &mut set).map_err(DeleteError::Invalid)?;
     // (statement, counts toward the result)
     let mut stmts: Vec<(Statement, bool)> = Vec::new();
     for t in &set.tables {
