@@ -17,7 +17,7 @@ mod budget;
 mod progress;
 mod steps;
 
-use crate::services::time::iso_timestamp;
+use crate::services::time::{iso_timestamp, parse_day};
 pub use budget::{resume_at_ms, Budget};
 
 pub use progress::{load_progress, CollectionProgress, Progress, PROGRESS_TTL_SECONDS};
@@ -94,9 +94,7 @@ impl Params {
     }
 
     fn dates(&self) -> Result<(NaiveDate, NaiveDate), String> {
-        let parse = |s: &str| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("bad date {s}: {e}"))
-        };
+        let parse = |s: &str| parse_day(s).ok_or_else(|| format!("bad date {s}"));
         Ok((parse(&self.start)?, parse(&self.end)?))
     }
 }

@@ -14,6 +14,7 @@ use crate::services::config::Config;
 use crate::services::oura::OuraClient;
 use crate::services::platform::Platform;
 use crate::services::sync::sync_collection;
+use crate::services::time::parse_day;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -111,7 +112,7 @@ impl Link {
 }
 
 fn day(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("bad day {s}: {e}"))
+    parse_day(s).ok_or_else(|| format!("bad day {s}"))
 }
 
 /// Does the link's tasks until `allowance` units are spent (at least one

@@ -56,19 +56,13 @@ pub fn range_params(
             // so the caller's last day is included.
             let end = if end_exclusive { next_day(end)? } else { end };
             vec![
-                ("start_date", start.format("%Y-%m-%d").to_string()),
-                ("end_date", end.format("%Y-%m-%d").to_string()),
+                ("start_date", start.to_string()),
+                ("end_date", end.to_string()),
             ]
         }
         QueryMode::DateTimes => vec![
-            (
-                "start_datetime",
-                format!("{}T00:00:00Z", start.format("%Y-%m-%d")),
-            ),
-            (
-                "end_datetime",
-                format!("{}T00:00:00Z", next_day(end)?.format("%Y-%m-%d")),
-            ),
+            ("start_datetime", format!("{start}T00:00:00Z")),
+            ("end_datetime", format!("{}T00:00:00Z", next_day(end)?)),
         ],
         QueryMode::NextTokenOnly | QueryMode::Single => Vec::new(),
     })

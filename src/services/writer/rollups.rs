@@ -11,6 +11,7 @@
 
 use super::RowSet;
 use crate::services::platform::Statement;
+use crate::services::time::parse_day;
 use chrono::NaiveDate;
 use serde_json::Value;
 
@@ -64,7 +65,7 @@ fn runs(mut days: Vec<String>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for day in days {
         let follows = out.last().is_some_and(|(_, last)| {
-            let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+            let parse = |d: &str| parse_day(d);
             matches!((parse(last), parse(&day)), (Some(a), Some(b)) if a.succ_opt() == Some(b))
         });
         match out.last_mut() {
