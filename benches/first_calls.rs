@@ -89,10 +89,17 @@ fn main() {
         row("  the invocation", own);
         row("    of which startup had compiled (dropped since)", &kept);
         row("    left to it when startup's code is kept", &left);
-        let mut rest = left.clone();
-        rest.sort_by_key(|c| std::cmp::Reverse(c.2));
-        for c in rest.iter().take(5) {
-            println!("      {:>6} B {:>5} µs  {}", c.2, c.1, named(c));
+        let largest = |mut list: Vec<Compile>, n: usize| {
+            list.sort_by_key(|c| std::cmp::Reverse(c.2));
+            for c in list.iter().take(n) {
+                println!("      {:>6} B {:>5} µs  {}", c.2, c.1, named(c));
+            }
+        };
+        largest(left, 5);
+        // `FIRST_CALLS_TOP=N`: the invocation's N largest, kept or not.
+        if let Some(n) = std::env::var("FIRST_CALLS_TOP").ok().and_then(|v| v.parse().ok()) {
+            println!("    the invocation's largest");
+            largest(own.to_vec(), n);
         }
     }
 }
