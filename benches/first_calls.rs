@@ -97,7 +97,10 @@ fn main() {
         };
         largest(left, 5);
         // `FIRST_CALLS_TOP=N`: the invocation's N largest, kept or not.
-        if let Some(n) = std::env::var("FIRST_CALLS_TOP").ok().and_then(|v| v.parse().ok()) {
+        if let Some(n) = std::env::var("FIRST_CALLS_TOP")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
             println!("    the invocation's largest");
             largest(own.to_vec(), n);
         }

@@ -425,7 +425,8 @@ pub fn window_start(today: NaiveDate, last_success_ms: Option<f64>) -> NaiveDate
 }
 
 /// The run's first link: every discovered collection, the ones the last
-/// run deferred first, each with its mark from the last run.
+/// run deferred first, else one light one (`chain::light_first`), each with
+/// its mark from the last run.
 async fn first_link(
     platform: &Platform,
     config: &Config,
@@ -444,10 +445,15 @@ async fn first_link(
         .iter()
         .filter_map(|c| Some((c.name.to_string(), mark(c.name)?)))
         .collect();
-    let pending = collections
+    let mut pending = collections
         .iter()
         .flat_map(|c| chain::tasks(c, window_start(today, mark(c.name)), today))
         .collect();
+    // Not after a deferral: the deferred lead, or a heavy one among them
+    // could be put off run after run while the queue refuses.
+    if previous.deferred.is_empty() {
+        chain::light_first(&mut pending);
+    }
     Ok(Link {
         cron_run: token.to_string(),
         pending,
