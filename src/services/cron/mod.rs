@@ -29,6 +29,7 @@ mod deferral;
 
 pub use chain::{Link, Task, UNITS_FIRST_LINK, UNITS_PER_LINK};
 
+use crate::services::apart::Apart;
 use crate::services::config::Config;
 use crate::services::oura::discover;
 use crate::services::platform::{Platform, Statement};
@@ -216,8 +217,13 @@ pub async fn run(platform: &Platform, config: &Config, trigger: &str) -> CronOut
         Ok(link) => match hand_off(platform, &link).await {
             Some(pending) => Ok(Stepped::Continued { pending }),
             // The queue refused: a share synced here, the rest deferred, as
-            // for any link that cannot be queued.
-            None => step(platform, config, link, chain::UNITS_FIRST_LINK).await,
+            // for any link that cannot be queued. Apart, so the scheduled
+            // event compiles the sync path only when it takes it.
+            None => {
+                let share: Apart<Result<Stepped, String>> =
+                    Box::pin(step(platform, config, link, chain::UNITS_FIRST_LINK));
+                share.await
+            }
         },
         Err(reason) => {
             release_lock(platform, &token).await;
