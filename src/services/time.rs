@@ -1,5 +1,6 @@
 //! Time formatting shared by every route (the runtime has no wall clock of
-//! its own in wasm32; times come from the platform `Clock` as epoch ms).
+//! its own in wasm32; times come from the platform `Clock` as epoch ms),
+//! and reading back the days the sync paths wrote.
 
 /// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (JavaScript's `toISOString`).
 pub fn iso_timestamp(ms: f64) -> String {
