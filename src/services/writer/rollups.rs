@@ -65,8 +65,7 @@ fn runs(mut days: Vec<String>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for day in days {
         let follows = out.last().is_some_and(|(_, last)| {
-            let parse = |d: &str| parse_day(d);
-            matches!((parse(last), parse(&day)), (Some(a), Some(b)) if a.succ_opt() == Some(b))
+            matches!((parse_day(last), parse_day(&day)), (Some(a), Some(b)) if a.succ_opt() == Some(b))
         });
         match out.last_mut() {
             Some(run) if follows => run.1 = day,
