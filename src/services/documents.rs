@@ -9,6 +9,7 @@
 //! aborts the whole batch. The stale documents are then looked up, dropped,
 //! and the rest written again.
 
+use crate::services::apart::Apart;
 use crate::services::collections::{rows_for, Collection, Document};
 use crate::services::platform::{Db, PlatformError, Statement};
 use crate::services::writer::{write, RowSet, WriteReport};
@@ -97,7 +98,11 @@ pub async fn write_fetched(
                 })
             }
             Err(e) if is_stale(&e) => {
-                let skip = newer(db, c, &raw_ids(&rows), fetched_iso).await?;
+                // Apart: only a fetch that raced another compiles this.
+                let ids = raw_ids(&rows);
+                let newer: Apart<Result<Vec<String>, PlatformError>> =
+                    Box::pin(newer(db, c, &ids, fetched_iso));
+                let skip = newer.await?;
                 if skip.is_empty() {
                     return Err(e); // refused, yet nothing newer found: do not loop
                 }

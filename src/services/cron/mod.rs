@@ -325,7 +325,7 @@ async fn step(
 ) -> Result<Stepped, String> {
     let token = link.cron_run.clone();
     let before = link.pending.len();
-    let mut link = match chain::advance(platform, config, link, allowance).await {
+    let link = match chain::advance(platform, config, link, allowance).await {
         Ok(link) => link,
         Err(reason) => {
             release_lock(platform, &token).await;
@@ -345,6 +345,14 @@ async fn step(
             Err(e) => tracing::warn!(error = %e, "cron: could not encode the next link"),
         }
     }
+    // Apart: most links continue, and never compile the run's end.
+    let end: Apart<Stepped> = Box::pin(end_run(platform, config, link, token));
+    Ok(end.await)
+}
+
+/// The run ends at this link: a collection it started is finished, the rest
+/// deferred, the run recorded and the lock released.
+async fn end_run(platform: &Platform, config: &Config, mut link: Link, token: String) -> Stepped {
     if !link.pending.is_empty() {
         link = match chain::finish_started(platform, config, link.clone()).await {
             Ok(done) => done,
@@ -357,10 +365,10 @@ async fn step(
     chain::defer_pending(&mut link);
     let cache_invalidated = finish(platform, config, &mut link.report).await;
     release_lock(platform, &token).await;
-    Ok(Stepped::Ended {
+    Stepped::Ended {
         report: link.report,
         cache_invalidated,
-    })
+    }
 }
 
 /// Deletes OAuth states older than their 15-minute lifetime.

@@ -13,6 +13,7 @@
 //! success.
 
 use super::OuraError;
+use crate::services::apart::Apart;
 use crate::services::platform::Platform;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
@@ -126,23 +127,30 @@ impl Breaker {
             return;
         }
         *self.state.borrow_mut() = Some(after);
-        let write = if after == BreakerState::default() {
-            tracing::info!("Oura circuit breaker closed");
-            platform.kv.delete(KV_KEY).await
-        } else {
-            if after.failures >= THRESHOLD {
-                tracing::warn!(failures = after.failures, "Oura circuit breaker open");
-            }
-            match serde_json::to_string(&after) {
-                Ok(text) => platform.kv.put(KV_KEY, &text, Some(KV_TTL_SECONDS)).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "serialising breaker state failed");
-                    return;
-                }
-            }
-        };
-        if let Err(e) = write {
-            tracing::warn!(error = %e, "saving breaker state failed");
+        // Apart: a change is rare, and only then is its write compiled.
+        let save: Apart<()> = Box::pin(save(platform, after));
+        save.await;
+    }
+}
+
+/// Keeps a changed state in KV for the other isolates.
+async fn save(platform: &Platform, after: BreakerState) {
+    let write = if after == BreakerState::default() {
+        tracing::info!("Oura circuit breaker closed");
+        platform.kv.delete(KV_KEY).await
+    } else {
+        if after.failures >= THRESHOLD {
+            tracing::warn!(failures = after.failures, "Oura circuit breaker open");
         }
+        match serde_json::to_string(&after) {
+            Ok(text) => platform.kv.put(KV_KEY, &text, Some(KV_TTL_SECONDS)).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "serialising breaker state failed");
+                return;
+            }
+        }
+    };
+    if let Err(e) = write {
+        tracing::warn!(error = %e, "saving breaker state failed");
     }
 }

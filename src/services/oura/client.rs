@@ -5,6 +5,7 @@ use super::pagination::{parse_page, raw_page_next, PageGuard};
 use super::url::{encode, pairs};
 use super::windows::range_params;
 use super::{refresh, retry, tokens, OuraError, TokenSet};
+use crate::services::apart::Apart;
 use crate::services::collections::{Collection, Document, QueryMode};
 use crate::services::config::Config;
 use crate::services::platform::{OutRequest, OutResponse, Platform};
@@ -102,8 +103,20 @@ impl<'a> OuraClient<'a> {
         if resp.status != 401 {
             return Ok(resp);
         }
+        // Apart: the refresh path is compiled only when Oura asks for it.
+        let again: Apart<Result<OutResponse, OuraError>> =
+            Box::pin(self.get_after_refresh(url, access));
+        again.await
+    }
+
+    /// The same GET once more, after Oura refused the access token.
+    async fn get_after_refresh(
+        &self,
+        url: &str,
+        refused: String,
+    ) -> Result<OutResponse, OuraError> {
         tracing::info!("Oura answered 401; refreshing the access token");
-        let access = self.renew(&access).await?;
+        let access = self.renew(&refused).await?;
         let resp = self.send_with(url, &access).await?;
         if resp.status == 401 {
             tracing::warn!("Oura answered 401 to a freshly refreshed token");

@@ -7,6 +7,7 @@
 //! only a useful result is cached.
 
 use super::url::{authority, resolve};
+use crate::services::apart::Apart;
 use crate::services::collections::{find, Collection, REGISTRY};
 use crate::services::config::Config;
 use crate::services::platform::{OutRequest, Platform};
@@ -49,6 +50,13 @@ pub async fn discover(platform: &Platform, config: &Config) -> Discovery {
     if let Some(d) = from_cache(platform).await {
         return d;
     }
+    // Apart: a day's runs but one hit the cache, and compile only that.
+    let missed: Apart<Discovery> = Box::pin(rediscover(platform, config));
+    missed.await
+}
+
+/// The spec read again and the cache refilled, or the registry.
+async fn rediscover(platform: &Platform, config: &Config) -> Discovery {
     match from_spec(platform, config).await {
         Ok(d) if !d.collections.is_empty() => {
             store(platform, &d).await;

@@ -200,10 +200,8 @@ pub async fn handle_batch(
 ) -> Vec<Verdict> {
     // One client per batch: it caches the token and the breaker state.
     let client = OuraClient::new(platform, config);
-    let base = config.webhooks.retry_base_seconds;
     let mut verdicts = Vec::with_capacity(batch.len());
-    let mut changed = 0u64;
-    let mut fresh: BTreeMap<String, Freshness> = BTreeMap::new();
+    let mut done = BatchEvents::default();
     for msg in batch {
         if crate::services::usage::queries_left(platform, config)
             .is_some_and(|left| left < QUERIES_PER_MESSAGE)
@@ -215,70 +213,21 @@ pub async fn handle_batch(
             });
             continue;
         }
+        // Each kind of message is awaited apart: a batch compiles only the
+        // paths it takes (`services::apart`; a cron run's first link is the
+        // first invocation of a fresh isolate).
         if let Some(link) = crate::services::cron::Link::from_message(&msg.body) {
             // A cron run's next link rides this queue; its failures are
-            // reported in the run, so it is never retried. Apart: a batch
-            // compiles only the path it takes (a cron run's first link
-            // compiles 13 KB less wasm, `first_calls`).
+            // reported in the run, so it is never retried.
             let link: Apart<CronOutcome> =
                 Box::pin(crate::services::cron::resume(platform, config, link));
             link.await.log();
             verdicts.push(Verdict::Ack);
             continue;
         }
-        let ev = Event::from_message(&msg.body);
-        let result = match &ev {
-            Ok(ev) => {
-                let applied: Apart<Result<u64, Failure>> = Box::pin(apply(platform, &client, ev));
-                applied.await
-            }
-            Err(e) => Err(Failure::Permanent(e.clone())),
-        };
-        let ev = ev.ok();
-        let failure = match result {
-            Ok(n) => {
-                changed += n;
-                if let Some(ev) = &ev {
-                    let f = fresh.entry(ev.data_type.clone()).or_default();
-                    f.processed += 1;
-                    if f.last_event_time.as_deref() <= Some(ev.event_time.as_str()) {
-                        f.last_event_time = Some(ev.event_time.clone());
-                        f.last_event_type = ev.event_type.clone();
-                        f.last_object_id = ev.object_id.clone();
-                        f.lag_seconds = lag_seconds(&ev.event_time, platform.clock.now_ms());
-                    }
-                    tracing::debug!(data_type = %ev.data_type, event_type = %ev.event_type, rows = n, "webhook event stored");
-                }
-                verdicts.push(Verdict::Ack);
-                continue;
-            }
-            Err(f) => f,
-        };
-        let (error, last) = match &failure {
-            Failure::Transient(m) => (m.clone(), msg.attempts > MAX_RETRIES),
-            Failure::Permanent(m) => (m.clone(), true),
-        };
-        if let Some(ev) = &ev {
-            fresh.entry(ev.data_type.clone()).or_default().last_error = Some(error.clone());
-        }
-        if !last {
-            tracing::warn!(error = %error, attempts = msg.attempts, "webhook event failed; retrying");
-            verdicts.push(Verdict::Retry {
-                delay_seconds: retry_delay(msg.attempts, base),
-            });
-            continue;
-        }
-        tracing::error!(error = %error, attempts = msg.attempts, "webhook event dead-lettered");
-        match dead_letter(platform, msg, ev.as_ref(), &error).await {
-            Ok(()) => verdicts.push(Verdict::Ack),
-            Err(e) => {
-                // Keep it on the queue: losing it silently is the one thing not to do.
-                tracing::error!(error = %e, "could not record a dead letter");
-                verdicts.push(Verdict::Retry {
-                    delay_seconds: retry_delay(msg.attempts, base),
-                });
-            }
-        }
+        let event: Apart<Verdict> =
+            Box::pin(webhook_event(platform, config, &client, msg, &mut done));
+        verdicts.push(event.await);
     }
     crate::services::usage::count_queue_batch(
         platform,
@@ -287,19 +236,108 @@ pub async fn handle_batch(
             .zip(&verdicts)
             .map(|(m, v)| (&m.body, *v == Verdict::Ack)),
     );
-    let now_iso = iso_timestamp(platform.clock.now_ms());
-    let stmts = freshness_statements(&fresh, &now_iso);
-    if !stmts.is_empty() {
-        if let Err(e) = platform.db.batch(&stmts).await {
-            tracing::warn!(error = %e, "could not record webhook freshness");
-        }
-    }
-    if changed > 0 {
-        if let Err(e) = sql_cache::invalidate(platform.kv.as_ref()).await {
-            tracing::warn!(error = %e, "could not invalidate the SQL cache");
-        }
+    if !done.is_empty() {
+        let record: Apart<()> = Box::pin(done.record(platform));
+        record.await;
     }
     verdicts
+}
+
+/// What a batch's webhook events did, recorded once at its end.
+#[derive(Default)]
+struct BatchEvents {
+    /// Rows the events changed.
+    changed: u64,
+    by_type: BTreeMap<String, Freshness>,
+}
+
+impl BatchEvents {
+    fn is_empty(&self) -> bool {
+        self.changed == 0 && self.by_type.is_empty()
+    }
+
+    /// One freshness upsert per data type, and the SQL cache invalidated
+    /// when rows changed.
+    async fn record(self, platform: &Platform) {
+        let now_iso = iso_timestamp(platform.clock.now_ms());
+        let stmts = freshness_statements(&self.by_type, &now_iso);
+        if !stmts.is_empty() {
+            if let Err(e) = platform.db.batch(&stmts).await {
+                tracing::warn!(error = %e, "could not record webhook freshness");
+            }
+        }
+        if self.changed > 0 {
+            if let Err(e) = sql_cache::invalidate(platform.kv.as_ref()).await {
+                tracing::warn!(error = %e, "could not invalidate the SQL cache");
+            }
+        }
+    }
+}
+
+/// One webhook event: applied, retried, or dead-lettered after its last
+/// attempt (and kept on the queue when even that fails).
+async fn webhook_event(
+    platform: &Platform,
+    config: &Config,
+    client: &OuraClient<'_>,
+    msg: &Incoming,
+    done: &mut BatchEvents,
+) -> Verdict {
+    let base = config.webhooks.retry_base_seconds;
+    let ev = Event::from_message(&msg.body);
+    let result = match &ev {
+        Ok(ev) => {
+            let applied: Apart<Result<u64, Failure>> = Box::pin(apply(platform, client, ev));
+            applied.await
+        }
+        Err(e) => Err(Failure::Permanent(e.clone())),
+    };
+    let ev = ev.ok();
+    let failure = match result {
+        Ok(n) => {
+            done.changed += n;
+            if let Some(ev) = &ev {
+                let f = done.by_type.entry(ev.data_type.clone()).or_default();
+                f.processed += 1;
+                if f.last_event_time.as_deref() <= Some(ev.event_time.as_str()) {
+                    f.last_event_time = Some(ev.event_time.clone());
+                    f.last_event_type = ev.event_type.clone();
+                    f.last_object_id = ev.object_id.clone();
+                    f.lag_seconds = lag_seconds(&ev.event_time, platform.clock.now_ms());
+                }
+                tracing::debug!(data_type = %ev.data_type, event_type = %ev.event_type, rows = n, "webhook event stored");
+            }
+            return Verdict::Ack;
+        }
+        Err(f) => f,
+    };
+    let (error, last) = match &failure {
+        Failure::Transient(m) => (m.clone(), msg.attempts > MAX_RETRIES),
+        Failure::Permanent(m) => (m.clone(), true),
+    };
+    if let Some(ev) = &ev {
+        done.by_type
+            .entry(ev.data_type.clone())
+            .or_default()
+            .last_error = Some(error.clone());
+    }
+    if !last {
+        tracing::warn!(error = %error, attempts = msg.attempts, "webhook event failed; retrying");
+        return Verdict::Retry {
+            delay_seconds: retry_delay(msg.attempts, base),
+        };
+    }
+    tracing::error!(error = %error, attempts = msg.attempts, "webhook event dead-lettered");
+    match dead_letter(platform, msg, ev.as_ref(), &error).await {
+        Ok(()) => Verdict::Ack,
+        Err(e) => {
+            // Keep it on the queue: losing it silently is the one thing not to do.
+            tracing::error!(error = %e, "could not record a dead letter");
+            Verdict::Retry {
+                delay_seconds: retry_delay(msg.attempts, base),
+            }
+        }
+    }
 }
 
 /// Freshness per data type, for `/health` and `/status`.
