@@ -14,6 +14,9 @@
 //! process. The bench reports both, and how much of startup's code was
 //! dropped before the invocation. `make bench`; `make build-named` (or
 //! `build-fast`) first: the names section names the functions.
+//! `FIRST_CALLS_TOP=N` lists each invocation's N largest functions;
+//! `FIRST_CALLS_PROFILED=1` runs V8's sampling profiler meanwhile, as the
+//! `cpu` bench does, to compare what each compile takes under it.
 
 #[path = "../tests/local_runtime/mod.rs"]
 mod local_runtime;
@@ -67,7 +70,17 @@ fn main() {
         // Each case in an isolate of its own: nothing else ran there first.
         let rig = Rig::start(SIM_DAYS, "workout", &[]);
         let before = rig.w.log().len();
+        // `FIRST_CALLS_PROFILED=1`: V8's sampling profiler runs meanwhile, as
+        // in the cpu bench, to see what it adds to each compile.
+        let mut profiler = std::env::var_os("FIRST_CALLS_PROFILED").map(|_| {
+            let mut p = local_runtime::inspector::Inspector::connect(rig.w.inspector_port);
+            p.start();
+            p
+        });
         (case.drive)(&rig);
+        if let Some(p) = profiler.as_mut() {
+            p.stop();
+        }
         let log = rig.w.log();
         let startup = startup_list(&log);
         let at_startup: HashSet<u32> = startup.iter().map(|c| c.0).collect();
