@@ -213,9 +213,8 @@ pub async fn handle_batch(
             });
             continue;
         }
-        // Each kind of message is awaited apart: a batch compiles only the
-        // paths it takes (`services::apart`; a cron run's first link is the
-        // first invocation of a fresh isolate).
+        // Each kind of message is awaited apart, so a batch compiles only
+        // the paths it takes (`services::apart`).
         if let Some(link) = crate::services::cron::Link::from_message(&msg.body) {
             // A cron run's next link rides this queue; its failures are
             // reported in the run, so it is never retried.
@@ -286,10 +285,7 @@ async fn webhook_event(
     let base = config.webhooks.retry_base_seconds;
     let ev = Event::from_message(&msg.body);
     let result = match &ev {
-        Ok(ev) => {
-            let applied: Apart<Result<u64, Failure>> = Box::pin(apply(platform, client, ev));
-            applied.await
-        }
+        Ok(ev) => apply(platform, client, ev).await,
         Err(e) => Err(Failure::Permanent(e.clone())),
     };
     let ev = ev.ok();
